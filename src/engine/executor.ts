@@ -1,0 +1,479 @@
+import type pg from 'pg';
+import { connect, type ConnectionSettings } from '../db/connection.ts';
+import { resetSql } from '../db/reset.ts';
+import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
+import type { Operation, Row, Rule, State } from '../rules/rule.ts';
+import type { History, HistoryEvent, Outcome } from './history.ts';
+import { beginSql, stepsOf, type Scenario, type Step } from './scenario.ts';
+import type { ExecutionVerdict } from './verdict.ts';
+
+/** Options of an executor. */
+export interface ExecutorOptions {
+  /** Most sessions any scenario will use (connections opened up front). */
+  maxSessions: number;
+  /** Per-statement timeout; a step that hits it is an infrastructure error, never a verdict. */
+  statementTimeoutMs?: number;
+  /** How often a running step is checked for a lock wait. */
+  pollMs?: number;
+}
+
+/** What one execution produced. */
+export interface Execution {
+  readonly history: History;
+  readonly verdict: ExecutionVerdict;
+  readonly steps: number;
+}
+
+interface PendingStep {
+  readonly event: HistoryEvent;
+  readonly step: Step;
+  settled: boolean;
+  result?: pg.QueryResult;
+  error?: unknown;
+  readonly done: Promise<void>;
+}
+
+interface SessionState {
+  readonly index: number;
+  readonly client: pg.Client;
+  readonly pid: number;
+  steps: Step[];
+  next: number;
+  inTransaction: boolean;
+  aborted: boolean;
+  /** Successful writes in the open transaction (for judging commit-time rejections). */
+  txWrites: Operation[];
+  /** Another session ran a step while this transaction was open. */
+  othersActed: boolean;
+  pending?: PendingStep;
+}
+
+/** Raised when the infrastructure fails mid-scenario: a dropped connection, a timeout. */
+export class InfrastructureFailure extends Error {
+  constructor(message: string, readonly failure?: SqlFailure) {
+    super(message);
+    this.name = 'InfrastructureFailure';
+  }
+}
+
+/**
+ * Runs scenarios one step at a time on real connections, PostgreSQL isolation-tester style: a step that
+ * waits on a lock held by another session is recognised from the server's lock tables and the schedule
+ * moves on, coming back when the wait ends. Invariants are checked after every commit.
+ */
+export class ScenarioExecutor implements AsyncDisposable {
+  private tick = 0;
+  private resetSql = '';
+  private snapshotSql = '';
+
+  private constructor(
+    readonly rule: Rule,
+    private readonly observer: pg.Client,
+    private readonly sessions: SessionState[],
+    private readonly options: Required<ExecutorOptions>,
+  ) {}
+
+  /** Opens the observer and `maxSessions` session connections to a worker database. */
+  static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
+    const full: Required<ExecutorOptions> = { statementTimeoutMs: 5_000, pollMs: 2, ...options };
+    const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
+    const sessions: SessionState[] = [];
+    try {
+      for (let index = 0; index < full.maxSessions; index++) {
+        const client = await connect(settings, { applicationName: `pgconform-s${index + 1}`, statementTimeoutMs: full.statementTimeoutMs });
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // Deadlocks between sessions are an outcome to record; find them fast (superusers only; ignored otherwise).
+        await client.query("SET deadlock_timeout = '100ms'").catch(() => undefined);
+        sessions.push(blankSession(index, client, rows[0]!.pid));
+      }
+      const executor = new ScenarioExecutor(rule, observer, sessions, full);
+      await executor.prepare();
+      return executor;
+    } catch (error) {
+      await Promise.all([observer, ...sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
+      throw error;
+    }
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all([this.observer, ...this.sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Empties every table and inserts the rule's setup rows. */
+  async reset(): Promise<void> {
+    await this.observerQuery(this.resetSql);
+  }
+
+  /** The committed contents of the rule's tables, as the reference model sees them. */
+  async snapshot(): Promise<State> {
+    const { rows } = await this.observerQuery<Record<string, Row[]>>(this.snapshotSql);
+    return rows[0] ?? {};
+  }
+
+  /** Runs the invariant query; rows returned break the rule. */
+  async violations(): Promise<Row[]> {
+    const { rows } = await this.observerQuery<Row>(this.rule.invariant);
+    return rows;
+  }
+
+  /** Resets the database and executes one scenario deterministically. */
+  async execute(scenario: Scenario): Promise<Execution> {
+    if (scenario.sessions.length > this.sessions.length) {
+      throw new Error(`scenario has ${scenario.sessions.length} sessions; executor has ${this.sessions.length}`);
+    }
+    await this.reset();
+    this.tick = 0;
+    const run = new ScheduledRun(this, scenario);
+    try {
+      return await run.execute();
+    } finally {
+      await this.quiesce();
+    }
+  }
+
+  /** Executes a scenario with free concurrency: every session runs as fast as it can (stress mode). */
+  async executeFree(scenario: Scenario): Promise<Execution> {
+    await this.reset();
+    this.tick = 0;
+    const run = new ScheduledRun(this, scenario);
+    try {
+      return await run.executeFree();
+    } finally {
+      await this.quiesce();
+    }
+  }
+
+  /** @internal Session connections used by a run. */
+  sessionStates(): SessionState[] {
+    return this.sessions;
+  }
+
+  /** @internal Next logical time. */
+  nextTick(): number {
+    return this.tick++;
+  }
+
+  /** @internal Timing knobs. */
+  get pollMs(): number {
+    return this.options.pollMs;
+  }
+
+  /** @internal Is this session's backend waiting on a lock held by another of our sessions? */
+  async blockedBy(session: SessionState, others: number[]): Promise<number[] | undefined> {
+    const { rows } = await this.observerQuery<{ blocked: boolean; by: number[] }>(
+      'SELECT pg_isolation_test_session_is_blocked($1, $2) AS blocked, pg_blocking_pids($1) AS by',
+      [session.pid, others],
+    );
+    const row = rows[0];
+    if (!row?.blocked) return undefined;
+    return row.by.map((pid) => this.sessions.findIndex((s) => s.pid === pid)).filter((i) => i >= 0);
+  }
+
+  /** Ends whatever a stopped scenario left open, so the next one starts clean. */
+  private async quiesce(): Promise<void> {
+    const waiting = this.sessions.filter((s) => s.pending && !s.pending.settled);
+    if (waiting.length > 0) {
+      await this.observerQuery('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [waiting.map((s) => s.pid)]);
+      await Promise.all(waiting.map((s) => s.pending!.done));
+    }
+    await Promise.all(
+      this.sessions.map(async (s) => {
+        if (s.inTransaction || s.pending) await s.client.query('ROLLBACK').catch(() => undefined);
+        Object.assign(s, blankSession(s.index, s.client, s.pid));
+      }),
+    );
+  }
+
+  private async prepare(): Promise<void> {
+    this.resetSql = `${await resetSql(this.observer)}\n${this.rule.setup}`;
+    this.snapshotSql = `SELECT ${this.rule.tables
+      .map((t, i) => `(SELECT coalesce(json_agg(t${i}), '[]'::json) FROM ${t} t${i}) AS "${t.replace(/"/g, '')}"`)
+      .join(', ')}`;
+  }
+
+  private async observerQuery<R extends object>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.observer.query<R>(text, values);
+    } catch (error) {
+      if (isServerError(error) && error.code.startsWith('42')) throw error;
+      throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+function blankSession(index: number, client: pg.Client, pid: number): SessionState {
+  return { index, client, pid, steps: [], next: 0, inTransaction: false, aborted: false, txWrites: [], othersActed: false };
+}
+
+/** One execution of one scenario: the schedule, the sessions' states, the history. */
+class ScheduledRun {
+  private readonly history: History = [];
+  private verdict: ExecutionVerdict | undefined;
+  private readonly sessions: SessionState[];
+  private cursor = 0;
+  /** Free concurrency (stress): the committed state is never quiescent, so nothing is judged over-restrictive. */
+  private free = false;
+
+  constructor(
+    private readonly executor: ScenarioExecutor,
+    private readonly scenario: Scenario,
+  ) {
+    this.sessions = executor.sessionStates().slice(0, scenario.sessions.length);
+    scenario.sessions.forEach((blocks, i) => (this.sessions[i]!.steps = stepsOf(blocks)));
+  }
+
+  async execute(): Promise<Execution> {
+    while (!this.verdict) {
+      const runnable = this.sessions.filter((s) => !s.pending && s.next < s.steps.length);
+      const waiting = this.sessions.filter((s) => s.pending);
+      if (runnable.length === 0 && waiting.length === 0) break;
+      if (runnable.length === 0) {
+        // Everyone left is waiting: the server will end it (deadlock detection or a timeout).
+        await Promise.race(waiting.map((s) => s.pending!.done));
+      } else {
+        const pick = this.scenario.schedule[this.cursor++] ?? 0;
+        const session = runnable[pick % runnable.length]!;
+        await this.start(session);
+      }
+      await this.settleWaiters();
+    }
+    return this.finish();
+  }
+
+  async executeFree(): Promise<Execution> {
+    this.free = true;
+    await Promise.all(
+      this.sessions.map(async (session) => {
+        while (!this.verdict && session.next < session.steps.length) {
+          const pending = this.send(session);
+          if (!pending) continue;
+          await pending.done;
+          await this.complete(session);
+        }
+      }),
+    );
+    if (!this.verdict) await this.checkInvariant(this.history.length - 1);
+    return this.finish();
+  }
+
+  private finish(): Execution {
+    return { history: this.history, verdict: this.verdict ?? { kind: 'pass' }, steps: this.history.length };
+  }
+
+  /** Starts the session's next step and waits until it ends or is seen waiting on a lock. */
+  private async start(session: SessionState): Promise<void> {
+    const pending = this.send(session);
+    if (pending) await this.settleOrBlock(session);
+  }
+
+  /** Sends the next step; returns undefined when it was skipped without a round trip. */
+  private send(session: SessionState): PendingStep | undefined {
+    const step = session.steps[session.next++]!;
+    for (const other of this.sessions) if (other !== session && other.inTransaction) other.othersActed = true;
+    if (step.kind === 'op' && session.aborted) {
+      this.record(session, step, { status: 'skipped', reason: 'the transaction had already failed' }, '', []);
+      return undefined;
+    }
+    const { sql, params, label } = this.render(session, step);
+    const event: HistoryEvent = {
+      index: this.history.length,
+      session: session.index,
+      kind: step.kind,
+      label,
+      sql,
+      params,
+      startedAt: this.executor.nextTick(),
+      endedAt: -1,
+      outcome: { status: 'skipped', reason: 'running' },
+    };
+    this.history.push(event);
+    const pending: PendingStep = {
+      event,
+      step,
+      settled: false,
+      done: session.client.query({ text: sql, values: params as unknown[] }).then(
+        (result) => {
+          pending.result = result;
+          pending.settled = true;
+        },
+        (error: unknown) => {
+          pending.error = error;
+          pending.settled = true;
+        },
+      ),
+    };
+    session.pending = pending;
+    return pending;
+  }
+
+  private render(session: SessionState, step: Step): { sql: string; params: readonly unknown[] & Row[string][]; label: string } {
+    switch (step.kind) {
+      case 'begin':
+        return { sql: beginSql(this.scenario.isolation), params: [], label: 'BEGIN' };
+      case 'commit':
+        return session.aborted
+          ? { sql: 'ROLLBACK', params: [], label: 'ROLLBACK (the transaction had failed)' }
+          : { sql: 'COMMIT', params: [], label: 'COMMIT' };
+      case 'rollback':
+        return { sql: 'ROLLBACK', params: [], label: 'ROLLBACK' };
+      case 'op': {
+        const statement = this.executor.rule.sql(step.op);
+        return { sql: statement.text, params: [...statement.values], label: this.executor.rule.describe(step.op) };
+      }
+    }
+  }
+
+  /** Waits for the session's step: either it ends, or the server says it waits for another session. */
+  private async settleOrBlock(session: SessionState): Promise<void> {
+    const pending = session.pending!;
+    const others = this.sessions.filter((s) => s !== session).map((s) => s.pid);
+    for (;;) {
+      if (await settledWithin(pending, this.executor.pollMs)) return this.complete(session);
+      const by = await this.executor.blockedBy(session, others);
+      if (pending.settled) return this.complete(session);
+      if (by) {
+        pending.event.waitedFor = [...new Set([...(pending.event.waitedFor ?? []), ...by])];
+        return;
+      }
+    }
+  }
+
+  /** After a step: every waiting session either ends or is seen still waiting, in session order. */
+  private async settleWaiters(): Promise<void> {
+    for (let progressed = true; progressed && !this.verdict; ) {
+      progressed = false;
+      for (const session of this.sessions) {
+        if (!session.pending || this.verdict) continue;
+        await this.settleOrBlock(session);
+        if (!session.pending) progressed = true;
+      }
+    }
+  }
+
+  /** Records the outcome of the session's finished step and updates its transaction state. */
+  private async complete(session: SessionState): Promise<void> {
+    const pending = session.pending!;
+    session.pending = undefined;
+    const { event, step } = pending;
+    event.endedAt = this.executor.nextTick();
+    if (pending.error === undefined) {
+      const rowCount = pending.result?.rowCount ?? 0;
+      event.outcome = { status: 'ok', rowCount };
+      return this.afterSuccess(session, step, rowCount, event);
+    }
+    const error = pending.error;
+    if (!isServerError(error)) {
+      event.outcome = { status: 'error', failure: { code: 'XX000', message: String((error as Error).message ?? error) } };
+      throw new InfrastructureFailure(`session ${session.index + 1} lost its connection: ${(error as Error).message}`);
+    }
+    const failure = toSqlFailure(error);
+    const status: Outcome['status'] = isRuleRejection(failure) ? 'rejected' : isConcurrencyAbort(failure) ? 'aborted' : 'error';
+    event.outcome = { status, failure } as Outcome;
+    const endsTransaction = step.kind === 'commit' || step.kind === 'rollback';
+    const eligible = this.judgeable(session, step);
+    if (session.inTransaction && !endsTransaction) session.aborted = true;
+    if (endsTransaction) this.endTransaction(session);
+    if (status === 'error') {
+      this.verdict = {
+        kind: 'error',
+        message: `${failure.code}: ${failure.message}`,
+        atEvent: event.index,
+        infrastructure: !failure.code.startsWith('42') && !failure.code.startsWith('22'),
+      };
+      return;
+    }
+    if (status === 'rejected' && eligible) await this.judge(eligible, event);
+  }
+
+  private async afterSuccess(session: SessionState, step: Step, rowCount: number, event: HistoryEvent): Promise<void> {
+    switch (step.kind) {
+      case 'begin':
+        session.inTransaction = true;
+        session.aborted = false;
+        session.txWrites = [];
+        session.othersActed = false;
+        return;
+      case 'op':
+        if (step.autocommit) {
+          if (rowCount > 0) await this.checkInvariant(event.index);
+        } else if (rowCount > 0) session.txWrites.push(step.op);
+        return;
+      case 'commit': {
+        const wrote = session.txWrites.length > 0 && !session.aborted;
+        this.endTransaction(session);
+        if (wrote) await this.checkInvariant(event.index);
+        return;
+      }
+      case 'rollback':
+        this.endTransaction(session);
+        return;
+    }
+  }
+
+  private endTransaction(session: SessionState): void {
+    session.inTransaction = false;
+    session.aborted = false;
+    session.txWrites = [];
+    session.othersActed = false;
+  }
+
+  /**
+   * The operation to judge against the reference model when a rejection happened with nothing else in
+   * flight: a statement with no earlier write in its transaction, or a COMMIT of a one-write transaction
+   * that ran alone (deferred constraints).
+   */
+  private judgeable(session: SessionState, step: Step): Operation | undefined {
+    if (this.free) return undefined;
+    const othersBusy = this.sessions.some((s) => s !== session && (s.inTransaction || s.pending));
+    if (othersBusy) return undefined;
+    if (step.kind === 'op') return session.txWrites.length === 0 && !session.aborted ? step.op : undefined;
+    if (step.kind === 'commit' && session.txWrites.length === 1 && !session.othersActed) return session.txWrites[0];
+    return undefined;
+  }
+
+  private async judge(op: Operation, event: HistoryEvent): Promise<void> {
+    const state = await this.executor.snapshot();
+    const judgement = this.executor.rule.allows(state, op);
+    if (judgement.allowed) this.verdict = { kind: 'over-restrictive', atEvent: event.index, judgement, state };
+  }
+
+  private async checkInvariant(atEvent: number): Promise<void> {
+    const rows = await this.executor.violations();
+    if (rows.length === 0) return;
+    const event = this.history[atEvent];
+    if (event) event.violatingRows = rows;
+    this.verdict ??= { kind: 'violation', atEvent, rows };
+  }
+
+  private record(session: SessionState, step: Step, outcome: Outcome, sql: string, params: Row[string][]): void {
+    const tick = this.executor.nextTick();
+    this.history.push({
+      index: this.history.length,
+      session: session.index,
+      kind: step.kind,
+      label: step.kind === 'op' ? this.executor.rule.describe(step.op) : step.kind.toUpperCase(),
+      sql,
+      params,
+      startedAt: tick,
+      endedAt: tick,
+      outcome,
+    });
+  }
+}
+
+/** Resolves true when the step has ended within `ms`, false otherwise. */
+function settledWithin(pending: PendingStep, ms: number): Promise<boolean> {
+  if (pending.settled) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(pending.settled), ms);
+    void pending.done.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

@@ -1,0 +1,220 @@
+import fc from 'fast-check';
+import type { Rule } from '../rules/rule.ts';
+import { isKitError } from '../errors/kit-error.ts';
+import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './executor.ts';
+import type { History } from './history.ts';
+import { minimize } from './minimize.ts';
+import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
+import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
+import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
+
+/** How hard to look. */
+export interface CheckOptions {
+  readonly isolation: IsolationLevel;
+  /** Scenarios to generate (fast-check numRuns). */
+  readonly runs: number;
+  /** fast-check seed; the same seed generates the same scenarios. */
+  readonly seed: number;
+  /** Replays one run of a previous check (fast-check path) instead of searching. */
+  readonly path?: string;
+  /** Stop generating (and shrinking) after this long. */
+  readonly timeBudgetMs?: number;
+  readonly shape?: ScenarioShape;
+  /** Free concurrency instead of the deterministic scheduler; findings are not guaranteed to replay. */
+  readonly stress?: boolean;
+  /** Called after every execution (progress display). */
+  readonly onExecution?: (execution: Execution) => void;
+}
+
+/** A failure found, shrunk, and executed once more to confirm it. */
+export interface Counterexample {
+  readonly kind: Exclude<VerdictKind, 'pass'>;
+  /** The shrunk scenario, concrete: replaying it needs no generator. */
+  readonly scenario: Scenario;
+  /** The history of the confirming execution. */
+  readonly history: History;
+  readonly verdict: ExecutionVerdict;
+  readonly seed: number;
+  /** fast-check's path to the failing run (with the seed, replays the search). */
+  readonly path: string;
+  readonly shrinks: number;
+  /** False for stress-mode findings and unconfirmed ones. */
+  readonly replayable: boolean;
+  /** "truth-table" when found by a truth-table probe, "property" otherwise. */
+  readonly foundBy: 'truth-table' | 'property';
+}
+
+/** The verdict of one rule at one isolation level. */
+export interface RuleCheck {
+  readonly ruleId: string;
+  readonly isolation: IsolationLevel;
+  readonly verdict: VerdictKind;
+  readonly runs: number;
+  readonly steps: number;
+  readonly durationMs: number;
+  readonly seed: number;
+  readonly counterexample?: Counterexample;
+  readonly truthTable?: TruthTableResult;
+  /** Things worth saying that are not failures (a counterexample that did not reproduce …). */
+  readonly notes: string[];
+  /** Message of an error verdict. */
+  readonly error?: string;
+}
+
+type Searched = 'violation' | 'over-restrictive';
+
+/**
+ * Checks one rule: truth-table probes first (row rules), then a fast-check property over generated
+ * concurrent scenarios. A committed violation outranks an over-restrictive rejection, so the search
+ * looks for violations first and shrinks an over-restrictive finding only when none turned up.
+ */
+export async function checkRule(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<RuleCheck> {
+  const started = performance.now();
+  const stats = { runs: 0, steps: 0 };
+  const notes: string[] = [];
+  const execute = async (scenario: Scenario): Promise<Execution> => {
+    const execution = options.stress ? await executor.executeFree(scenario) : await executor.execute(scenario);
+    stats.runs++;
+    stats.steps += execution.steps;
+    options.onExecution?.(execution);
+    return execution;
+  };
+  const result = (verdict: VerdictKind, extra: Partial<RuleCheck> = {}): RuleCheck => ({
+    ruleId: rule.id,
+    isolation: options.isolation,
+    verdict,
+    runs: stats.runs,
+    steps: stats.steps,
+    durationMs: Math.round(performance.now() - started),
+    seed: options.seed,
+    notes,
+    ...extra,
+  });
+
+  try {
+    let truthTable: TruthTableResult | undefined;
+    if (rule.truthTable && !options.path) {
+      const probed = await checkTruthTable(rule, executor, options.isolation);
+      truthTable = probed.result;
+      const worst = pickWorst(probed.failures.map((f) => ({ ...f, kind: f.execution.verdict.kind })));
+      if (worst) {
+        const counterexample: Counterexample = {
+          kind: worst.execution.verdict.kind as Counterexample['kind'],
+          scenario: worst.scenario,
+          history: worst.execution.history,
+          verdict: worst.execution.verdict,
+          seed: options.seed,
+          path: '',
+          shrinks: 0,
+          replayable: true,
+          foundBy: 'truth-table',
+        };
+        if (counterexample.kind === 'error') return result('error', { counterexample, truthTable, error: errorMessage(worst.execution.verdict) });
+        if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
+        // An over-restrictive cell: keep looking for a violation, which outranks it.
+        const searched = await search(rule, options, execute, 'violation');
+        if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
+        return result('over-restrictive', { counterexample, truthTable });
+      }
+    }
+    const first = await search(rule, options, execute, 'violation');
+    if (first.counterexample || !first.overRestrictiveAt) {
+      notes.push(...first.notes);
+      return result(first.counterexample?.kind ?? 'pass', { counterexample: first.counterexample, truthTable });
+    }
+    const second = await search(rule, { ...options, path: first.overRestrictiveAt }, execute, 'over-restrictive');
+    notes.push(...second.notes);
+    return result(second.counterexample?.kind ?? 'pass', { counterexample: second.counterexample, truthTable });
+  } catch (error) {
+    if (isKitError(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    return result('error', { error: message });
+  }
+}
+
+interface SearchResult {
+  counterexample?: Counterexample;
+  /** fast-check path of the first over-restrictive run seen while searching for violations. */
+  overRestrictiveAt?: string;
+  notes: string[];
+}
+
+async function search(
+  rule: Rule,
+  options: CheckOptions,
+  execute: (scenario: Scenario) => Promise<Execution>,
+  target: Searched,
+): Promise<SearchResult> {
+  const found: SearchResult = { notes: [] };
+  let runIndex = 0;
+  let failed = false;
+  let broken: unknown;
+  const pathOffset = options.path ? Number(options.path.split(':')[0]) : 0;
+  const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE), async (scenario) => {
+    if (broken) throw broken;
+    const index = runIndex++;
+    let execution: Execution;
+    try {
+      execution = await execute(scenario);
+    } catch (error) {
+      broken = error;
+      throw error;
+    }
+    const kind = execution.verdict.kind;
+    if (kind === 'error') {
+      broken = new InfrastructureFailure(errorMessage(execution.verdict));
+      throw broken;
+    }
+    if (!failed && target === 'violation' && kind === 'over-restrictive' && found.overRestrictiveAt === undefined) {
+      found.overRestrictiveAt = String(pathOffset + index);
+    }
+    if (kind === target) {
+      failed = true;
+      return false;
+    }
+    return true;
+  });
+  const details = await fc.check(property, {
+    numRuns: options.path ? 1 : options.runs,
+    seed: options.seed,
+    path: options.path,
+    interruptAfterTimeLimit: options.timeBudgetMs,
+    markInterruptAsFailure: false,
+  });
+  if (broken) throw broken;
+  if (!details.failed || !details.counterexample) return found;
+  const shrunk = options.stress
+    ? { scenario: normalize(details.counterexample[0]), attempts: 0 }
+    : await minimize(normalize(details.counterexample[0]), async (candidate) => (await execute(candidate)).verdict.kind === target);
+  const scenario = normalize(shrunk.scenario);
+  // Confirm: run the concrete shrunk scenario once more, outside fast-check.
+  const confirmation = await execute(scenario);
+  if (confirmation.verdict.kind !== target) {
+    found.notes.push(
+      `a ${target} was found but its shrunk counterexample did not reproduce (seed ${details.seed}, path ${details.counterexamplePath}); not reported as a rule failure`,
+    );
+    return found;
+  }
+  found.counterexample = {
+    kind: target,
+    scenario,
+    history: confirmation.history,
+    verdict: confirmation.verdict,
+    seed: details.seed,
+    path: details.counterexamplePath ?? '',
+    shrinks: details.numShrinks + shrunk.attempts,
+    replayable: !options.stress,
+    foundBy: 'property',
+  };
+  if (options.stress) found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
+  return found;
+}
+
+function errorMessage(verdict: ExecutionVerdict): string {
+  return verdict.kind === 'error' ? verdict.message : verdict.kind;
+}
+
+function pickWorst<T extends { kind: VerdictKind }>(items: T[]): T | undefined {
+  const rank = (k: VerdictKind) => SEVERITY.indexOf(k);
+  return [...items].sort((a, b) => rank(a.kind) - rank(b.kind))[0];
+}

@@ -1,0 +1,8 @@
+export type { Rule, Operation, Statement, Value, Row, State, Judgement, TruthTable, TruthTableCell } from './rule.ts';
+export { and, eq, isFalse, isNotNull, isNotTrue, isNull, isTrue, not, or, type Predicate } from './predicate.ts';
+export { emailPool, idPool, namePool, stableUuid, valuePool, type Pool } from './pool.ts';
+export { insertRows } from './setup-rows.ts';
+export { scopedUnique, type ScopedUniqueConfig, type UniqueScope } from './scoped-unique.ts';
+export { rowPredicate, type RowPredicateConfig } from './row-predicate.ts';
+export { atMostOneChild, type AtMostOneChildConfig } from './at-most-one-child.ts';
+export { childRequiresParent, type ChildRequiresParentConfig } from './child-requires-parent.ts';

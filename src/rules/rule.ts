@@ -1,0 +1,80 @@
+import type fc from 'fast-check';
+
+/** A value a generated operation carries: JSON-safe, so counterexamples can be saved and replayed. */
+export type Value = string | number | boolean | null;
+
+/** A row as the reference model sees it (column → value). */
+export type Row = Record<string, Value>;
+
+/** The committed contents of the tables a rule reads, table → rows. */
+export type State = Record<string, Row[]>;
+
+/** One generated operation on the schema: plain data, rendered to SQL by its rule. */
+export interface Operation {
+  /** The operation's name in the rule's vocabulary, e.g. "insert", "update", "demote". */
+  readonly kind: string;
+  readonly args: Readonly<Record<string, Value>>;
+}
+
+/** A parameterised SQL statement; values always travel as parameters. */
+export interface Statement {
+  readonly text: string;
+  readonly values: readonly Value[];
+}
+
+/** The reference model's answer for one operation on one state. */
+export interface Judgement {
+  readonly allowed: boolean;
+  /** Why, in the domain's words (shown in an over-restrictive report). */
+  readonly reason: string;
+}
+
+/** One cell of a truth table: values of the rule's columns and what the rule demands of them. */
+export interface TruthTableCell {
+  readonly values: Readonly<Record<string, Value>>;
+  /** accept: must be committed; reject: must never be committed; either: the rule does not say. */
+  readonly expected: 'accept' | 'reject' | 'either';
+}
+
+/** A row rule's truth table: its columns and every cell of their value domains. */
+export interface TruthTable {
+  readonly columns: readonly string[];
+  readonly cells: readonly TruthTableCell[];
+  /** How a cell reads: (is_super_admin=true, tenant_id=tenant#1). */
+  describe(cell: TruthTableCell): string;
+  /** Scenarios that probe one cell: insert the cell; insert a valid row then update it into the cell. */
+  probes(cell: TruthTableCell): { insert: Operation[]; update: Operation[] };
+}
+
+/**
+ * An executable spec of one business rule: what it means (invariant, reference model) and how to
+ * exercise it (the operation generator). Built by a rule template; consumed by the engine.
+ */
+export interface Rule {
+  /** Stable id, e.g. "one-pending-request" (RULES.md). */
+  readonly id: string;
+  /** One-line description. */
+  readonly title: string;
+  /** Where the rule comes from, e.g. "seed 003". */
+  readonly source: string;
+  /** Tables the rule reads and the generator writes, parents first (reset and snapshot order). */
+  readonly tables: readonly string[];
+  /** SQL run after every reset: the fixed rows operations refer to (tenants, users …). */
+  readonly setup: string;
+  /** Generates one operation of the rule's vocabulary. */
+  readonly operation: fc.Arbitrary<Operation>;
+  /** The SQL that performs an operation. */
+  sql(op: Operation): Statement;
+  /** How an operation reads in a counterexample. */
+  describe(op: Operation): string;
+  /** SQL returning the rows that break the rule in the committed state (none when it holds). */
+  readonly invariant: string;
+  /** The reference model: may this operation be applied to this committed state under the rule? */
+  allows(state: State, op: Operation): Judgement;
+  /** Present for row rules: the cells checked one by one and printed in the report. */
+  readonly truthTable?: TruthTable;
+  /** Schema files the rule runs against when none is given (canonical fixtures). */
+  readonly defaultSchema?: readonly string[];
+  /** Folder of fixtures (reference, seed, mutants, equivalents) for the detection matrix. */
+  readonly fixtures?: string;
+}

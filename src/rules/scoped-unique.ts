@@ -1,0 +1,110 @@
+import { quoteIdent, quoteQualified } from '../db/connection.ts';
+import type { Pool } from './pool.ts';
+import { evaluate, predicateSql, type Predicate } from './predicate.ts';
+import { judge } from './reference-model.ts';
+import type { Operation, Row, Rule, State, Value } from './rule.ts';
+import { TableOperations } from './table-operations.ts';
+
+/** One uniqueness demand: among rows matching `where`, the `key` columns are unique. */
+export interface UniqueScope {
+  /** Name shown in reports, e.g. "regular users". */
+  readonly name?: string;
+  readonly key: readonly string[];
+  /** Rows the demand applies to (three-valued: NULL means not selected, as in SQL). */
+  readonly where?: Predicate;
+  /** Key columns compared case-insensitively (lower()). */
+  readonly fold?: readonly string[];
+}
+
+/** Configuration of a scoped-uniqueness rule ("one pending request per organization and user"). */
+export interface ScopedUniqueConfig {
+  readonly id: string;
+  readonly title: string;
+  readonly source: string;
+  readonly table: string;
+  readonly primaryKey: { readonly column: string; readonly pool: Pool; readonly overridingSystemValue?: boolean };
+  /** Columns the generator sets, each from a small pool: key columns and state columns (status, flags, soft delete). */
+  readonly columns: Readonly<Record<string, Pool>>;
+  /** Columns an update may change: state transitions, moves, soft delete and undelete (default: all of `columns`). */
+  readonly mutable?: readonly string[];
+  /** Columns fixed per row (e.g. a NOT NULL name). */
+  readonly perRow?: Readonly<Record<string, Pool>>;
+  readonly unique: readonly UniqueScope[];
+  readonly setup?: string;
+  readonly defaultSchema?: readonly string[];
+  readonly fixtures?: string;
+}
+
+/** Scoped uniqueness with a partial predicate: rules 2, 3, 6 and 7 of RULES.md. */
+export function scopedUnique(config: ScopedUniqueConfig): Rule {
+  const ops = new TableOperations(config);
+  const table = config.table;
+  const pk = config.primaryKey.column;
+
+  const check = (state: State): string[] =>
+    config.unique.flatMap((scope, i) => duplicates(state[table] ?? [], scope).map((key) => `${scopeName(scope, i)}: ${key} appears twice`));
+
+  const describeKey = (scope: UniqueScope, row: Row): string =>
+    scope.key.map((column) => `${column}=${ops.poolOf(column).label(row[column] ?? null)}`).join(', ');
+
+  function duplicates(rows: readonly Row[], scope: UniqueScope): string[] {
+    const seen = new Map<string, number>();
+    const found: string[] = [];
+    for (const row of rows) {
+      if (scope.where && evaluate(scope.where, row) !== true) continue;
+      const parts = scope.key.map((column) => foldValue(row[column] ?? null, scope.fold?.includes(column) ?? false));
+      if (parts.some((part) => part === null)) continue; // NULLs are distinct, as in a unique index
+      const id = JSON.stringify(parts);
+      const count = (seen.get(id) ?? 0) + 1;
+      seen.set(id, count);
+      if (count === 2) found.push(describeKey(scope, row));
+    }
+    return found;
+  }
+
+  const invariant = config.unique
+    .map((scope, i) => {
+      const keySql = scope.key.map((column) => (scope.fold?.includes(column) ? `lower(${quoteIdent(column)})` : quoteIdent(column)));
+      const notNull = keySql.map((k) => `${k} IS NOT NULL`);
+      const where = [scope.where ? predicateSql(scope.where, quoteIdent) : 'true', ...notNull].join(' AND ');
+      const keyJson = scope.key.map((column, j) => `'${column}', ${keySql[j]}`).join(', ');
+      return (
+        `SELECT ${sqlString(scopeName(scope, i))} AS broken, json_build_object(${keyJson}) AS key, ` +
+        `count(*)::int AS rows, json_agg(${quoteIdent(pk)} ORDER BY ${quoteIdent(pk)}) AS ids ` +
+        `FROM ${quoteQualified(table)} WHERE ${where} GROUP BY ${keySql.join(', ')} HAVING count(*) > 1`
+      );
+    })
+    .join('\nUNION ALL\n');
+
+  return {
+    id: config.id,
+    title: config.title,
+    source: config.source,
+    tables: [table],
+    setup: config.setup ?? '',
+    operation: ops.arbitrary(),
+    sql: (op) => ops.sql(op),
+    describe: (op) => ops.describe(op),
+    invariant,
+    allows: (state, op) => judge(step, check, state, op),
+    defaultSchema: config.defaultSchema,
+    fixtures: config.fixtures,
+  };
+
+  function step(state: State, op: Operation): State | { rejected: string } {
+    const applied = ops.apply(state[table] ?? [], op);
+    return 'rejected' in applied ? applied : { ...state, [table]: applied.rows };
+  }
+}
+
+function scopeName(scope: UniqueScope, index: number): string {
+  return scope.name ?? `unique (${scope.key.join(', ')})${index > 0 ? ` #${index + 1}` : ''}`;
+}
+
+function foldValue(value: Value, fold: boolean): Value {
+  return fold && typeof value === 'string' ? value.toLowerCase() : value === null ? null : String(value);
+}
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
