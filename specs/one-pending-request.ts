@@ -6,7 +6,7 @@ export default scopedUnique({
   title: 'one pending access request per organization and user',
   source: 'seed 003',
   table: 'access_requests',
-  primaryKey: { column: 'id', pool: idPool('request', 6) },
+  primaryKey: { column: 'id', pool: idPool('request', 4) },
   columns: {
     organization_id: idPool('org', 2),
     user_id: idPool('user', 2),
@@ -14,5 +14,6 @@ export default scopedUnique({
   },
   mutable: ['status'],
   unique: [{ name: 'pending requests', key: ['organization_id', 'user_id'], where: eq('status', 'PENDING') }],
-  fixtures: 'fixtures/one-pending-request',
+  defaultSchema: ['../fixtures/one-pending-request/seed.sql'],
+  fixtures: '../fixtures/one-pending-request',
 });

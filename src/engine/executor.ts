@@ -3,7 +3,7 @@ import { connect, type ConnectionSettings } from '../db/connection.ts';
 import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { Operation, Row, Rule, State } from '../rules/rule.ts';
-import type { History, HistoryEvent, Outcome } from './history.ts';
+import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { beginSql, stepsOf, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
 
@@ -27,6 +27,8 @@ export interface Execution {
 interface PendingStep {
   readonly event: HistoryEvent;
   readonly step: Step;
+  /** Another session had a transaction open when this step started. */
+  readonly concurrent: boolean;
   settled: boolean;
   result?: pg.QueryResult;
   error?: unknown;
@@ -116,8 +118,8 @@ export class ScenarioExecutor implements AsyncDisposable {
   }
 
   /** Runs the invariant query; rows returned break the rule. */
-  async violations(): Promise<Row[]> {
-    const { rows } = await this.observerQuery<Row>(this.rule.invariant);
+  async violations(): Promise<OffendingRow[]> {
+    const { rows } = await this.observerQuery<OffendingRow>(this.rule.invariant);
     return rows;
   }
 
@@ -295,6 +297,7 @@ class ScheduledRun {
     const pending: PendingStep = {
       event,
       step,
+      concurrent: this.othersBusy(session),
       settled: false,
       done: session.client.query({ text: sql, values: params as unknown[] }).then(
         (result) => {
@@ -375,7 +378,7 @@ class ScheduledRun {
     const status: Outcome['status'] = isRuleRejection(failure) ? 'rejected' : isConcurrencyAbort(failure) ? 'aborted' : 'error';
     event.outcome = { status, failure } as Outcome;
     const endsTransaction = step.kind === 'commit' || step.kind === 'rollback';
-    const eligible = this.judgeable(session, step);
+    const eligible = this.judgeable(session, pending);
     if (session.inTransaction && !endsTransaction) session.aborted = true;
     if (endsTransaction) this.endTransaction(session);
     if (status === 'error') {
@@ -427,13 +430,17 @@ class ScheduledRun {
    * flight: a statement with no earlier write in its transaction, or a COMMIT of a one-write transaction
    * that ran alone (deferred constraints).
    */
-  private judgeable(session: SessionState, step: Step): Operation | undefined {
-    if (this.free) return undefined;
-    const othersBusy = this.sessions.some((s) => s !== session && (s.inTransaction || s.pending));
-    if (othersBusy) return undefined;
+  private judgeable(session: SessionState, pending: PendingStep): Operation | undefined {
+    const step = pending.step;
+    // Only a step that ran alone from start to end says anything about the rule.
+    if (this.free || pending.concurrent || pending.event.waitedFor || this.othersBusy(session)) return undefined;
     if (step.kind === 'op') return session.txWrites.length === 0 && !session.aborted ? step.op : undefined;
     if (step.kind === 'commit' && session.txWrites.length === 1 && !session.othersActed) return session.txWrites[0];
     return undefined;
+  }
+
+  private othersBusy(session: SessionState): boolean {
+    return this.sessions.some((s) => s !== session && (s.inTransaction || s.pending));
   }
 
   private async judge(op: Operation, event: HistoryEvent): Promise<void> {

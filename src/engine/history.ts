@@ -1,5 +1,8 @@
 import type { SqlFailure } from '../db/sql-failure.ts';
-import type { Row, Value } from '../rules/rule.ts';
+import type { Value } from '../rules/rule.ts';
+
+/** A row the invariant query returned: it may hold nested JSON (keys, id lists). */
+export type OffendingRow = Record<string, unknown>;
 
 /** How a step ended. */
 export type Outcome =
@@ -27,7 +30,7 @@ export interface HistoryEvent {
   /** Sessions this step waited for (from pg_blocking_pids), when it blocked. */
   waitedFor?: number[];
   /** Rows the invariant returned after this step committed (present only when it found some). */
-  violatingRows?: Row[];
+  violatingRows?: OffendingRow[];
 }
 
 /** Everything that happened in one execution of a scenario. */

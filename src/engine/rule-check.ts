@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Rule } from '../rules/rule.ts';
-import { isKitError } from '../errors/kit-error.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
 import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './executor.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
@@ -109,7 +109,7 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
           replayable: true,
           foundBy: 'truth-table',
         };
-        if (counterexample.kind === 'error') return result('error', { counterexample, truthTable, error: errorMessage(worst.execution.verdict) });
+        if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
         if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
         // An over-restrictive cell: keep looking for a violation, which outranks it.
         const searched = await search(rule, options, execute, 'violation');
@@ -162,7 +162,7 @@ async function search(
     }
     const kind = execution.verdict.kind;
     if (kind === 'error') {
-      broken = new InfrastructureFailure(errorMessage(execution.verdict));
+      broken = errorOf(rule, execution.verdict);
       throw broken;
     }
     if (!failed && target === 'violation' && kind === 'over-restrictive' && found.overRestrictiveAt === undefined) {
@@ -210,8 +210,15 @@ async function search(
   return found;
 }
 
-function errorMessage(verdict: ExecutionVerdict): string {
-  return verdict.kind === 'error' ? verdict.message : verdict.kind;
+/** An execution that ended in an error: the schema does not fit the spec (exit 2), or the infrastructure failed (exit 3). */
+function errorOf(rule: Rule, verdict: ExecutionVerdict): Error {
+  const message = verdict.kind === 'error' ? verdict.message : verdict.kind;
+  if (verdict.kind === 'error' && !verdict.infrastructure) {
+    return new KitError('schema', `the schema does not fit rule ${rule.id}: ${message}`, {
+      fix: 'check that the schema has the tables and columns the spec names, or bind them through configuration',
+    });
+  }
+  return new InfrastructureFailure(message);
 }
 
 function pickWorst<T extends { kind: VerdictKind }>(items: T[]): T | undefined {

@@ -1,4 +1,5 @@
-import type { Judgement, Row, State } from '../rules/rule.ts';
+import type { Judgement, State } from '../rules/rule.ts';
+import type { OffendingRow } from './history.ts';
 
 /** The verdict kinds a rule gets, per isolation level. */
 export type VerdictKind = 'pass' | 'violation' | 'over-restrictive' | 'error';
@@ -7,7 +8,7 @@ export type VerdictKind = 'pass' | 'violation' | 'over-restrictive' | 'error';
 export type ExecutionVerdict =
   | { readonly kind: 'pass' }
   /** A committed state breaks the rule: the invariant returned rows after event `atEvent`. */
-  | { readonly kind: 'violation'; readonly atEvent: number; readonly rows: Row[] }
+  | { readonly kind: 'violation'; readonly atEvent: number; readonly rows: OffendingRow[] }
   /** The schema rejected an operation the rule allows, with nothing else in flight. */
   | { readonly kind: 'over-restrictive'; readonly atEvent: number; readonly judgement: Judgement; readonly state: State }
   /** The run could not say: a timeout, a dropped connection, an error that is not an integrity error. */

@@ -42,7 +42,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
   });
   const parentArgs = fc.record(Object.fromEntries(parentColumns.map((c) => [c, poolArbitrary(parent.columns[c]!)])));
   const operation = fc.oneof(
-    { arbitrary: parentArgs.map((args): Operation => ({ kind: 'add-parent', args })), weight: 3 },
+    { arbitrary: parentArgs.map((args): Operation => ({ kind: 'add-parent', args })), weight: 1 },
     { arbitrary: parentArgs.map((args): Operation => ({ kind: 'remove-parent', args })), weight: 1 },
     { arbitrary: childOps.arbitrary(), weight: 4 },
   );

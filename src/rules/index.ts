@@ -1,6 +1,6 @@
 export type { Rule, Operation, Statement, Value, Row, State, Judgement, TruthTable, TruthTableCell } from './rule.ts';
 export { and, eq, isFalse, isNotNull, isNotTrue, isNull, isTrue, not, or, type Predicate } from './predicate.ts';
-export { emailPool, idPool, namePool, stableUuid, valuePool, type Pool } from './pool.ts';
+export { emailPool, idPool, namePool, poolArbitrary, stableUuid, valuePool, withNull, type Pool } from './pool.ts';
 export { insertRows } from './setup-rows.ts';
 export { scopedUnique, type ScopedUniqueConfig, type UniqueScope } from './scoped-unique.ts';
 export { rowPredicate, type RowPredicateConfig } from './row-predicate.ts';

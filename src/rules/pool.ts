@@ -71,3 +71,8 @@ export function poolArbitrary(pool: Pool): fc.Arbitrary<Value> {
   if (pool.values.length < 2) return fc.constant(first ?? null);
   return fc.oneof({ arbitrary: fc.constant(first ?? null), weight: 1 }, { arbitrary: fc.constantFrom(...pool.values), weight: 1 });
 }
+
+/** The same pool with NULL added: a nullable column is always tried with NULL. */
+export function withNull(pool: Pool): Pool {
+  return { name: pool.name, values: [...pool.values, null], label: (value) => (value === null ? 'NULL' : pool.label(value)) };
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { chooseProvider } from '../../db/provider-choice.ts';
+import { replayScenario } from '../../engine/replay.ts';
+import type { Scenario } from '../../engine/scenario.ts';
+import { KitError } from '../../errors/kit-error.ts';
+import { reportSchema, type ReportDocument } from '../../report/report-document.ts';
+import { timeline } from '../../report/timeline.ts';
+import { loadSpecFile } from '../../spec/loader.ts';
+import type { CommandContext } from '../context.ts';
+
+/** Arguments of `pgconform replay`. */
+export interface ReplayArgs {
+  report: string;
+  rule?: string;
+  isolation?: string;
+  url?: string;
+  docker?: boolean;
+  pgVersion?: string;
+  sql?: boolean;
+}
+
+/** pgconform replay: executes saved counterexamples again; exit 1 when a failure reproduces. */
+export async function replayCommand(args: ReplayArgs, context: CommandContext): Promise<number> {
+  const document = await readReport(args.report);
+  const cases = document.rules.flatMap((rule) =>
+    rule.checks
+      .filter((check) => check.counterexample && (!args.rule || rule.id === args.rule) && (!args.isolation || check.isolation === args.isolation))
+      .map((check) => ({ rule, check, counterexample: check.counterexample! })),
+  );
+  if (cases.length === 0) {
+    throw new KitError('usage', `no counterexample${args.rule ? ` for rule "${args.rule}"` : ''} in ${args.report}`, {
+      fix: `rules with one: ${document.rules.filter((r) => r.checks.some((c) => c.counterexample)).map((r) => r.id).join(', ') || 'none'}`,
+    });
+  }
+  if (args.sql) {
+    for (const { rule, counterexample } of cases) {
+      context.out(`-- ${rule.id}: ${counterexample.kind}; run each step in the psql session it names, in this order`);
+      for (const event of counterexample.history) {
+        if (event.outcome.status === 'skipped') continue;
+        context.out(`-- step ${event.index + 1}, session ${event.session + 1}: ${event.label}`);
+        context.out(`${inlineParams(event.sql, event.params)};`);
+      }
+    }
+    return 0;
+  }
+  const server = await chooseProvider(args).start();
+  let reproduced = 0;
+  try {
+    for (const { rule, check, counterexample } of cases) {
+      const [spec] = (await loadSpecFile(resolve(rule.specFile))).filter((s) => s.rule.id === rule.id);
+      if (!spec) throw new KitError('spec', `rule "${rule.id}" is no longer in ${rule.specFile}`, { fix: 'replay with the spec the report was made with' });
+      const execution = await replayScenario(server, spec.rule, rule.schema.map((p) => resolve(p)), counterexample.scenario as Scenario);
+      const same = execution.verdict.kind === counterexample.kind;
+      if (same) reproduced++;
+      context.out(`${rule.id} [${check.isolation}] replay of a ${counterexample.kind}:`);
+      const at = 'atEvent' in execution.verdict ? execution.verdict.atEvent : undefined;
+      for (const line of timeline(execution.history, { highlight: at })) context.out(`  ${line}`);
+      if (execution.verdict.kind === 'violation') for (const row of execution.verdict.rows) context.out(`  offending row: ${JSON.stringify(row)}`);
+      context.out(same ? `  reproduced: ${execution.verdict.kind}` : `  did not reproduce (got ${execution.verdict.kind})`);
+    }
+  } finally {
+    await server.stop();
+  }
+  return reproduced > 0 ? 1 : 0;
+}
+
+/** Reads and validates a report; anything else is a usage error naming the file. */
+export async function readReport(path: string): Promise<ReportDocument> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new KitError('usage', `cannot read the report: ${(error as Error).message}`, { where: path, fix: 'pass the report.json a run wrote' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new KitError('usage', 'the report is not JSON', { where: path, fix: 'pass the report.json a run wrote' });
+  }
+  const checked = reportSchema.safeParse(parsed);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new KitError('usage', `the report does not match schema version 1 at ${issue?.path.join('.') || 'top level'}: ${issue?.message}`, {
+      where: path,
+      fix: 'pass a report.json written by this version of pgconform',
+    });
+  }
+  return checked.data;
+}
+
+/** The statement with its parameters written in as literals, for pasting into psql. */
+function inlineParams(sql: string, params: readonly unknown[]): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = params[Number(n) - 1];
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return `'${String(value).replace(/'/g, "''")}'`;
+  });
+}

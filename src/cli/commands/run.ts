@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { chooseProvider } from '../../db/provider-choice.ts';
+import { liveSandboxes } from '../../db/sandbox.ts';
+import type { StartedServer } from '../../db/provider.ts';
+import { runOnServer, type RunListener, type RunResult } from '../../engine/run.ts';
+import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
+import { exitCodeOf, toDocument } from '../../report/report-document.ts';
+import { createReporters, DEFAULT_FORMATS } from '../../report/registry.ts';
+import type { Reporter } from '../../report/reporter.ts';
+import { defaultSpecsDir, loadSpecs } from '../../spec/loader.ts';
+import type { CommandContext } from '../context.ts';
+import { VERSION } from '../version.ts';
+
+/** Arguments of `pgconform run`. */
+export interface RunArgs {
+  specs: string[];
+  url?: string;
+  docker?: boolean;
+  pgVersion?: string;
+  schema?: string[];
+  runs: number;
+  seed?: number;
+  path?: string;
+  isolation: IsolationLevel[];
+  sessions: number;
+  timeBudget?: number;
+  stress?: boolean;
+  workers: number;
+  reportDir: string;
+  format?: string[];
+  quiet?: boolean;
+  debug?: boolean;
+  specsDir?: string;
+}
+
+/** pgconform run: checks the rules against a live schema and writes the reports. */
+export async function runCommand(args: RunArgs, context: CommandContext): Promise<number> {
+  const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const reportDir = resolve(args.reportDir);
+  const reporters = createReporters(args.format ?? DEFAULT_FORMATS, { reportDir, out: context.out, quiet: args.quiet ?? false });
+  const specs = await loadSpecs(args.specs, args.specsDir ?? defaultSpecsDir());
+  const provider = chooseProvider({
+    url: args.url,
+    docker: args.docker,
+    pgVersion: args.pgVersion,
+    onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined,
+  });
+  if (!args.quiet) context.err(`pgconform ${VERSION}: ${specs.length} rule(s), seed ${seed}, ${args.runs} runs, ${args.isolation.join(', ')}, ${provider.name} server`);
+  const server = await provider.start();
+  const stopOnSignal = interruptHandler(server, context);
+  let result: RunResult;
+  try {
+    result = await runOnServer(server, {
+      specs,
+      schema: args.schema?.map((p) => resolve(p)),
+      isolation: args.isolation,
+      runs: args.runs,
+      seed,
+      path: args.path,
+      timeBudgetMs: args.timeBudget ? args.timeBudget * 1000 : undefined,
+      shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions },
+      stress: args.stress,
+      workers: args.workers,
+      listener: fanOut(reporters),
+    });
+  } finally {
+    stopOnSignal();
+    await server.stop();
+  }
+  const document = toDocument(result, { version: VERSION, reportPath: resolve(reportDir, 'report.json') });
+  for (const reporter of reporters) {
+    const written = await reporter.onRunEnd(document, result);
+    if (written && !args.quiet) context.err(`${reporter.name} report: ${written}`);
+  }
+  return exitCodeOf(result);
+}
+
+/** One listener that forwards every event to every reporter. */
+function fanOut(reporters: readonly Reporter[]): RunListener {
+  return {
+    onRunStart: (info) => reporters.forEach((r) => r.onRunStart?.(info)),
+    onCheckStart: (spec, isolation) => reporters.forEach((r) => r.onCheckStart?.(spec, isolation)),
+    onExecution: (spec, isolation, execution) => reporters.forEach((r) => r.onExecution?.(spec, isolation, execution)),
+    onCheckEnd: (spec, check) => reporters.forEach((r) => r.onCheckEnd?.(spec, check)),
+  };
+}
+
+/** On SIGINT/SIGTERM: drop the kit's databases, stop the server, exit 3. Returns the uninstaller. */
+function interruptHandler(server: StartedServer, context: CommandContext): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    context.err(`pgconform: ${signal} received: dropping the kit's databases and stopping the server`);
+    const cleanup = Promise.all(liveSandboxes().map((s) => s.dispose())).then(() => server.stop());
+    const deadline = setTimeout(() => process.exit(3), 4_000);
+    void cleanup.finally(() => {
+      clearTimeout(deadline);
+      process.exit(3);
+    });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+  };
+}

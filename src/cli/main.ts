@@ -1,0 +1,149 @@
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { redactUrl } from '../db/connection.ts';
+import { ISOLATION_LEVELS, type IsolationLevel } from '../engine/scenario.ts';
+import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
+import { REPORTERS } from '../report/registry.ts';
+import { listCommand } from './commands/list.ts';
+import { replayCommand } from './commands/replay.ts';
+import { runCommand } from './commands/run.ts';
+import type { CommandContext } from './context.ts';
+import { VERSION } from './version.ts';
+
+const context: CommandContext = {
+  out: (line) => process.stdout.write(`${redactUrl(line)}\n`),
+  err: (line) => process.stderr.write(`${redactUrl(line)}\n`),
+};
+
+const serverOptions = <T>(y: Argv<T>) =>
+  y
+    .option('url', { type: 'string', describe: 'an existing server (the kit only creates and drops its own pgconform_* databases); default $DATABASE_URL' })
+    .option('docker', { type: 'boolean', describe: 'start PostgreSQL in a Docker container (testcontainers)' })
+    .option('pg-version', { type: 'string', describe: 'PostgreSQL image version for --docker, e.g. 16' });
+
+/** Parses argv, runs the command, and returns the exit code; errors become one line. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.Pass;
+  const debug = argv.includes('--debug');
+  const cli = yargs(argv)
+    .scriptName('pgconform')
+    .usage('$0 <command> [options]\n\nProperty-based conformance tests for business rules enforced in PostgreSQL.')
+    .version(VERSION)
+    .option('debug', { type: 'boolean', describe: 'print stack traces and server logs' })
+    .option('specs-dir', { type: 'string', describe: 'folder of spec files (default ./specs)' })
+    .command(
+      'run [specs..]',
+      'check rules against a live schema (rule ids or spec files; all specs by default)',
+      (y) =>
+        serverOptions(y)
+          .positional('specs', { type: 'string', array: true, default: [] as string[] })
+          .option('schema', { type: 'string', array: true, describe: 'schema files applied in order (default: the schema each spec names)' })
+          .option('runs', { type: 'number', default: 100, describe: 'scenarios per rule and isolation level' })
+          .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
+          .option('path', { type: 'string', describe: 'fast-check path of a failing run to replay from the seed' })
+          .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'] })
+          .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' })
+          .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
+          .option('stress', { type: 'boolean', describe: 'free concurrency, no scheduler (findings may not replay)' })
+          .option('workers', { type: 'number', default: 2, describe: 'rule checks run at once' })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports are written' })
+          .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
+          .option('quiet', { type: 'boolean', describe: 'no progress output' })
+          .check((a) => {
+            positiveInteger('--runs', a.runs);
+            positiveInteger('--workers', a.workers);
+            positiveInteger('--sessions', a.sessions, 8);
+            if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
+            if (a['time-budget'] !== undefined && !(a['time-budget'] > 0)) throw new Error('--time-budget must be a positive number of seconds');
+            return true;
+          }),
+      async (a) => {
+        exitCode = await runCommand(
+          {
+            specs: a.specs as string[],
+            url: a.url,
+            docker: a.docker,
+            pgVersion: a.pgVersion,
+            schema: a.schema,
+            runs: a.runs,
+            seed: a.seed,
+            path: a.path,
+            isolation: a.isolation as IsolationLevel[],
+            sessions: a.sessions,
+            timeBudget: a.timeBudget,
+            stress: a.stress,
+            workers: a.workers,
+            reportDir: a.reportDir,
+            format: a.format,
+            quiet: a.quiet,
+            debug: a.debug,
+            specsDir: a.specsDir,
+          },
+          context,
+        );
+      },
+    )
+    .command(
+      'list [specs..]',
+      'list the rules: id, description, source',
+      (y) => y.positional('specs', { type: 'string', array: true, default: [] as string[] }),
+      async (a) => {
+        exitCode = await listCommand({ specs: a.specs as string[], specsDir: a.specsDir }, context);
+      },
+    )
+    .command(
+      'replay <report>',
+      'execute the counterexamples of a report again (exit 1 when a failure reproduces)',
+      (y) =>
+        serverOptions(y)
+          .positional('report', { type: 'string', demandOption: true })
+          .option('rule', { type: 'string', describe: 'only this rule id' })
+          .option('isolation', { type: 'string', choices: ISOLATION_LEVELS })
+          .option('sql', { type: 'boolean', describe: 'print the counterexample as SQL to paste into psql sessions, in order' }),
+      async (a) => {
+        exitCode = await replayCommand(
+          { report: a.report, rule: a.rule, isolation: a.isolation, url: a.url, docker: a.docker, pgVersion: a.pgVersion, sql: a.sql },
+          context,
+        );
+      },
+    )
+    .demandCommand(1, 'name a command: run, list or replay')
+    .strict()
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw error ?? new KitError('usage', message, { fix: 'see pgconform --help' });
+    });
+  try {
+    await cli.parseAsync(argv);
+  } catch (error) {
+    return reportError(error, debug);
+  }
+  return exitCode;
+}
+
+function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be a whole number from 1${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${value}`);
+  }
+}
+
+/** One line and the documented exit code; a stack trace only with --debug. */
+function reportError(error: unknown, debug: boolean): number {
+  if (isKitError(error)) {
+    context.err(error.toLine());
+    if (debug && error.cause) context.err(String((error.cause as Error).stack ?? error.cause));
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'YError') {
+    context.err(`pgconform: ${message} (see pgconform --help)`);
+    return ExitCode.BadInput;
+  }
+  const usage = /^(Unknown argument|Invalid values|Missing required|Not enough non-option|--\w[\w-]* must)/.test(message);
+  context.err(`pgconform: ${usage ? message : `unexpected error: ${message}`}${usage ? ' (see pgconform --help)' : ' (run with --debug for details)'}`);
+  if (debug && error instanceof Error) context.err(error.stack ?? '');
+  return usage ? ExitCode.BadInput : ExitCode.Infrastructure;
+}
+
+process.exitCode = await main(hideBin(process.argv));

@@ -1,0 +1,185 @@
+import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
+import { Sandbox } from '../db/sandbox.ts';
+import { readSchemaFiles } from '../db/schema-source.ts';
+import { KitError } from '../errors/kit-error.ts';
+import type { LoadedSpec } from '../spec/loader.ts';
+import { ScenarioExecutor, type Execution } from './executor.ts';
+import { checkRule, type RuleCheck } from './rule-check.ts';
+import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
+import { SEVERITY, type VerdictKind } from './verdict.ts';
+
+/** What to run and how hard. */
+export interface RunOptions {
+  readonly specs: readonly LoadedSpec[];
+  /** Schema files applied in order; when absent, each spec's own default schema. */
+  readonly schema?: readonly string[];
+  readonly isolation: readonly IsolationLevel[];
+  readonly runs: number;
+  readonly seed: number;
+  readonly path?: string;
+  readonly timeBudgetMs?: number;
+  readonly shape?: ScenarioShape;
+  readonly stress?: boolean;
+  /** Rule checks run at once, each on its own database (default 2). */
+  readonly workers?: number;
+  readonly listener?: RunListener;
+}
+
+/** Lifecycle events of a run, for reporters (all optional). */
+export interface RunListener {
+  onRunStart?(info: { server: StartedServer; specs: readonly LoadedSpec[]; options: RunOptions }): void;
+  onCheckStart?(spec: LoadedSpec, isolation: IsolationLevel): void;
+  onExecution?(spec: LoadedSpec, isolation: IsolationLevel, execution: Execution): void;
+  onCheckEnd?(spec: LoadedSpec, check: RuleCheck): void;
+}
+
+/** One rule's results across isolation levels, on one schema. */
+export interface RuleResult {
+  readonly id: string;
+  readonly title: string;
+  readonly source: string;
+  readonly specFile: string;
+  readonly schema: readonly string[];
+  /** The worst verdict over its isolation levels. */
+  readonly verdict: VerdictKind;
+  readonly checks: readonly RuleCheck[];
+}
+
+/** Everything a run found. */
+export interface RunResult {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly server: { readonly provider: string; readonly version: number };
+  readonly options: { seed: number; runs: number; isolation: readonly IsolationLevel[]; stress: boolean; maxSessions: number };
+  readonly rules: readonly RuleResult[];
+  /** Kit-level error that stopped the run early (the partial results are still here). */
+  readonly error?: string;
+}
+
+/** Starts the server, checks every spec at every isolation level, and stops the server, whatever happens. */
+export async function runConformance(provider: DatabaseProvider, options: RunOptions): Promise<RunResult> {
+  const server = await provider.start();
+  try {
+    return await runOnServer(server, options);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Runs the specs on a server that is already started (the caller stops it). */
+export async function runOnServer(server: StartedServer, options: RunOptions): Promise<RunResult> {
+  const started = new Date();
+  const t0 = performance.now();
+  const shape = options.shape ?? DEFAULT_SHAPE;
+  options.listener?.onRunStart?.({ server, specs: options.specs, options });
+  const groups = groupBySchema(options.specs, options.schema);
+  const checks = new Map<LoadedSpec, RuleCheck[]>();
+  const sandboxes: Sandbox[] = [];
+  try {
+    const tasks: Array<() => Promise<void>> = [];
+    for (const [files, specs] of groups) {
+      const sandbox = await Sandbox.create(server, await readSchemaFiles(files));
+      sandboxes.push(sandbox);
+      for (const spec of specs) {
+        for (const isolation of options.isolation) {
+          tasks.push(async () => {
+            options.listener?.onCheckStart?.(spec, isolation);
+            const check = await checkOnNewDatabase(sandbox, spec, isolation, options, shape);
+            checks.set(spec, [...(checks.get(spec) ?? []), check]);
+            options.listener?.onCheckEnd?.(spec, check);
+          });
+        }
+      }
+    }
+    await runPool(tasks, options.workers ?? 2);
+  } finally {
+    for (const sandbox of sandboxes) await sandbox.dispose();
+  }
+  const rules = [...groups].flatMap(([files, specs]) =>
+    specs.map((spec): RuleResult => {
+      const ruleChecks = options.isolation.flatMap((level) => checks.get(spec)?.filter((c) => c.isolation === level) ?? []);
+      return {
+        id: spec.rule.id,
+        title: spec.rule.title,
+        source: spec.rule.source,
+        specFile: spec.file,
+        schema: files,
+        verdict: worst(ruleChecks.map((c) => c.verdict)),
+        checks: ruleChecks,
+      };
+    }),
+  );
+  return {
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    server: { provider: server.provider, version: server.serverVersion },
+    options: { seed: options.seed, runs: options.runs, isolation: options.isolation, stress: options.stress ?? false, maxSessions: shape.maxSessions },
+    rules,
+  };
+}
+
+async function checkOnNewDatabase(
+  sandbox: Sandbox,
+  spec: LoadedSpec,
+  isolation: IsolationLevel,
+  options: RunOptions,
+  shape: ScenarioShape,
+): Promise<RuleCheck> {
+  const database = await sandbox.createWorkerDatabase();
+  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions });
+  try {
+    return await checkRule(spec.rule, executor, {
+      isolation,
+      runs: options.runs,
+      seed: options.seed,
+      path: options.path,
+      timeBudgetMs: options.timeBudgetMs,
+      shape,
+      stress: options.stress,
+      onExecution: (execution) => options.listener?.onExecution?.(spec, isolation, execution),
+    });
+  } finally {
+    await executor.close();
+  }
+}
+
+/** Specs that run on the same schema files share one template database. */
+function groupBySchema(specs: readonly LoadedSpec[], schema?: readonly string[]): Map<string[], LoadedSpec[]> {
+  const byKey = new Map<string, { files: string[]; specs: LoadedSpec[] }>();
+  for (const spec of specs) {
+    const files = [...(schema ?? spec.defaultSchema ?? [])];
+    if (files.length === 0) {
+      throw new KitError('usage', `rule "${spec.rule.id}" has no schema to run against`, {
+        fix: 'pass --schema <file.sql>, or name a defaultSchema in the spec',
+      });
+    }
+    const key = JSON.stringify(files);
+    const group = byKey.get(key) ?? { files, specs: [] };
+    group.specs.push(spec);
+    byKey.set(key, group);
+  }
+  return new Map([...byKey.values()].map((g) => [g.files, g.specs]));
+}
+
+/** Runs tasks with at most `size` at once; the first failure stops new tasks and is rethrown. */
+async function runPool(tasks: readonly (() => Promise<void>)[], size: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, tasks.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+/** The most severe of several verdicts. */
+export function worst(verdicts: readonly VerdictKind[]): VerdictKind {
+  return [...verdicts].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'pass';
+}

@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Rule } from '../rules/rule.ts';
+import { KitError } from '../errors/kit-error.ts';
+
+/** A rule loaded from a spec file, with its paths resolved. */
+export interface LoadedSpec {
+  readonly rule: Rule;
+  /** The spec file it came from. */
+  readonly file: string;
+  /** The schema files the spec names (absolute), when it names any. */
+  readonly defaultSchema?: readonly string[];
+  /** The spec's fixtures folder (absolute), when it names one. */
+  readonly fixtures?: string;
+}
+
+const SPEC_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
+
+/** The spec files in a folder, sorted. */
+export async function discoverSpecFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) throw new KitError('usage', `no specs folder at ${dir}`, { fix: 'pass spec files or rule ids, or run from the project root' });
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && SPEC_EXTENSIONS.has(extname(e.name)) && !e.name.endsWith('.d.ts'))
+    .map((e) => resolve(dir, e.name))
+    .sort();
+}
+
+/** Loads every rule a spec file exports (default export: a rule or an array of rules). */
+export async function loadSpecFile(file: string): Promise<LoadedSpec[]> {
+  const where = displayPath(file);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new KitError('spec', `the spec does not load: ${message}`, { where, fix: 'fix the spec file so that it compiles and runs', cause: error });
+  }
+  const exported = module.default ?? module.rules ?? module.rule;
+  const rules = (Array.isArray(exported) ? exported : [exported]).filter(isRule);
+  if (rules.length === 0) {
+    throw new KitError('spec', 'the spec exports no rule', {
+      where,
+      fix: 'export default a rule built with a template, e.g. export default scopedUnique({ … })',
+    });
+  }
+  const base = dirname(resolve(file));
+  return rules.map((rule) => ({
+    rule,
+    file: resolve(file),
+    defaultSchema: rule.defaultSchema?.map((p) => resolve(base, p)),
+    fixtures: rule.fixtures ? resolve(base, rule.fixtures) : undefined,
+  }));
+}
+
+/**
+ * Resolves what the user asked to run: spec file paths, or rule ids looked up in the specs folder.
+ * No selector means every spec. An unknown id is a usage error that lists the known ones.
+ */
+export async function loadSpecs(selectors: readonly string[], specsDir: string): Promise<LoadedSpec[]> {
+  const byPath = selectors.filter((s) => existsSync(s) || SPEC_EXTENSIONS.has(extname(s)));
+  const byId = selectors.filter((s) => !byPath.includes(s));
+  const loaded: LoadedSpec[] = [];
+  for (const file of byPath) {
+    if (!existsSync(file)) throw new KitError('usage', `spec file not found: ${file}`, { fix: 'check the path' });
+    loaded.push(...(await loadSpecFile(file)));
+  }
+  if (byId.length > 0 || selectors.length === 0) {
+    const all: LoadedSpec[] = [];
+    for (const file of await discoverSpecFiles(specsDir)) all.push(...(await loadSpecFile(file)));
+    if (selectors.length === 0) return all;
+    for (const id of byId) {
+      const found = all.filter((spec) => spec.rule.id === id);
+      if (found.length === 0) {
+        throw new KitError('usage', `unknown rule id "${id}"`, {
+          fix: `known ids: ${all.map((s) => s.rule.id).join(', ')} (pgconform list)`,
+        });
+      }
+      loaded.push(...found);
+    }
+  }
+  const seen = new Set<string>();
+  for (const spec of loaded) {
+    if (seen.has(spec.rule.id)) throw new KitError('spec', `two specs define rule "${spec.rule.id}"`, { where: displayPath(spec.file) });
+    seen.add(spec.rule.id);
+  }
+  return loaded;
+}
+
+/** Duck-typed so that rules built by another copy of the library still load. */
+function isRule(value: unknown): value is Rule {
+  const rule = value as Partial<Rule> | undefined;
+  return (
+    typeof rule === 'object' && rule !== null && typeof rule.id === 'string' && typeof rule.invariant === 'string' &&
+    typeof rule.sql === 'function' && typeof rule.allows === 'function' && typeof rule.operation === 'object'
+  );
+}
+
+/** A path relative to the working directory when it is inside it. */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel || '.';
+}
+
+/** The default specs folder: ./specs of the working directory, else the kit's own. */
+export function defaultSpecsDir(): string {
+  const local = resolve('specs');
+  return existsSync(local) ? local : join(dirname(new URL(import.meta.url).pathname), '..', '..', 'specs');
+}

@@ -1,0 +1,42 @@
+// Every spec against every fixture of its rule, with fixed seeds: references and equivalents must
+// pass, seeds and mutants must get the verdict written in their header. A new fixture is a new row.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StartedServer } from '../src/db/provider.ts';
+import { UrlProvider } from '../src/db/url-provider.ts';
+import { runOnServer } from '../src/engine/run.ts';
+import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
+import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
+import { testServers } from './servers.ts';
+
+const specs = await loadSpecs([], defaultSpecsDir());
+const rows = specs.flatMap((spec) =>
+  readFixtures(spec.fixtures!).flatMap((fixture) => {
+    const verdict = expectedVerdict(fixture, spec.rule.id);
+    return verdict ? [{ spec, fixture, verdict }] : [];
+  }),
+);
+
+describe.each(testServers())('detection matrix on the $name server', ({ url }) => {
+  let server: StartedServer;
+  beforeAll(async () => {
+    server = await new UrlProvider(url).start();
+  });
+  afterAll(async () => server?.stop());
+
+  it('has fixtures for every rule', () => {
+    for (const spec of specs) expect(rows.filter((r) => r.spec === spec).length, spec.rule.id).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(rows.map((r) => [`${r.spec.rule.id} × ${r.fixture.name} → ${r.verdict}`, r] as const))('%s', async (_, { spec, fixture, verdict }) => {
+    const result = await runOnServer(server, {
+      specs: [spec],
+      schema: [fixture.file],
+      isolation: ['read-committed'],
+      runs: 200,
+      seed: 1,
+      workers: 1,
+    });
+    const check = result.rules[0]!.checks[0]!;
+    expect(check.verdict, `${fixture.why}\n${check.error ?? ''}${check.notes.join('\n')}`).toBe(verdict);
+  });
+});
