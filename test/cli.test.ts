@@ -1,0 +1,128 @@
+// The CLI as users run it: a real process, real servers, every documented exit code provoked for real.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { freePort } from '../src/db/embedded-provider.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'pgconform.js');
+
+function pgconform(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: '', ...env },
+    timeout: 180_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function databases(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1')).rows.map((r) => r.datname);
+  } finally {
+    await client.end();
+  }
+}
+
+const reportDir = () => mkdtempSync(join(tmpdir(), 'pgconform-report-'));
+
+describe('pgconform CLI', () => {
+  it('exit 2 and one line for a bad option value', () => {
+    const run = pgconform(['run', '--runs', 'zero']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exit 2 for an unknown rule id, naming the known ones', () => {
+    const run = pgconform(['run', 'no-such-rule']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown rule id "no-such-rule".*one-pending-request/);
+  });
+
+  it('exit 2 for a schema that does not apply, naming file and line', () => {
+    const dir = reportDir();
+    const schema = join(dir, 'broken.sql');
+    writeFileSync(schema, 'CREATE TABLE a (id int);\n\nCREAT TABLE b (id int);\n');
+    const run = pgconform(['run', 'one-pending-request', '--url', inject('localUrl') || inject('embeddedUrl'), '--schema', schema, '--report-dir', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/broken\.sql:3: the schema does not apply: syntax error at or near "CREAT"/);
+  });
+
+  it('exit 3 for an unreachable server', async () => {
+    const port = await freePort();
+    const run = pgconform(['run', 'one-pending-request', '--url', `postgresql://postgres:secret-pw@127.0.0.1:${port}/postgres`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/cannot reach the PostgreSQL server/);
+    expect(run.stderr + run.stdout).not.toContain('secret-pw');
+  });
+
+  it('exit 3 with a plain sentence when --docker finds no Docker engine', () => {
+    const run = pgconform(['run', 'one-pending-request', '--docker'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/no Docker engine answered/);
+  });
+
+  it('exit 1 for a failing rule, and the server keeps exactly its databases (url provider)', async () => {
+    const url = inject('localUrl') || inject('embeddedUrl');
+    const before = await databases(url);
+    const dir = reportDir();
+    const run = pgconform(['run', 'one-pending-request', '--url', url, '--seed', '1', '--runs', '100', '--report-dir', dir]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(await databases(url)).toEqual(before);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.rules.map((r: { id: string; verdict: string }) => [r.id, r.verdict])).toEqual([['one-pending-request', 'over-restrictive']]);
+    expect(run.stdout).toMatch(/replay: npx pgconform replay/);
+  });
+
+  it('exit 0 when every rule holds', () => {
+    const dir = reportDir();
+    const run = pgconform([
+      'run', 'one-pending-request', '--url', inject('embeddedUrl'), '--schema', 'fixtures/one-pending-request/reference.sql', '--seed', '2', '--runs', '50', '--report-dir', dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('runs on the embedded default: starts, reports, stops, and leaves no process or temporary directory', () => {
+    const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('pgconform-pg-'));
+    const before = leftovers();
+    const dir = reportDir();
+    const run = pgconform(['run', 'super-admin-tenant-strict', '--seed', '1', '--runs', '20', '--report-dir', dir]);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.server.provider).toBe('embedded');
+    expect(report.rules[0]).toMatchObject({ id: 'super-admin-tenant-strict', verdict: 'violation' });
+    expect(leftovers()).toEqual(before);
+    const postgres = spawnSync('pgrep', ['-f', 'pgconform-pg-'], { encoding: 'utf8' }).stdout.trim();
+    expect(postgres).toBe('');
+  });
+
+  it('list shows the eight rule ids with description and source', () => {
+    const run = pgconform(['list']);
+    expect(run.code).toBe(0);
+    const ids = run.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]);
+    expect(ids.sort()).toEqual([
+      'email-unique-per-tenant', 'one-active-membership', 'one-pending-request', 'one-primary-provider',
+      'one-tenant-per-user', 'profile-requires-membership', 'super-admin-tenant', 'super-admin-tenant-strict',
+    ]);
+    expect(run.stdout).toMatch(/\(seed 00\d\)/);
+  });
+
+  it('replay executes a saved counterexample again and exits 1 when it reproduces', () => {
+    const url = inject('embeddedUrl');
+    const dir = reportDir();
+    const first = pgconform(['run', 'one-pending-request', '--url', url, '--seed', '1', '--report-dir', dir]);
+    expect(first.code).toBe(1);
+    const replay = pgconform(['replay', join(dir, 'report.json'), '--url', url]);
+    expect(replay.code, replay.stderr).toBe(1);
+    expect(replay.stdout).toMatch(/reproduced: over-restrictive/);
+    const sql = pgconform(['replay', join(dir, 'report.json'), '--sql']);
+    expect(sql.code).toBe(0);
+    expect(sql.stdout).toMatch(/INSERT INTO "access_requests"/);
+    expect(existsSync(join(dir, 'report.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,149 @@
+// The engine's promises from issue 3, on a real server: races found and shrunk, correct schemas
+// left alone, server-side waits, deadlocks and COMMIT-time errors handled, executions repeatable.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { StartedServer } from '../../src/db/provider.ts';
+import { Sandbox } from '../../src/db/sandbox.ts';
+import { readSchemaFiles } from '../../src/db/schema-source.ts';
+import { UrlProvider } from '../../src/db/url-provider.ts';
+import { ScenarioExecutor } from '../../src/engine/executor.ts';
+import { checkRule } from '../../src/engine/rule-check.ts';
+import { stepCount, type Scenario } from '../../src/engine/scenario.ts';
+import { idPool } from '../../src/rules/pool.ts';
+import rule from '../../specs/one-pending-request.ts';
+
+const FIXTURES = 'fixtures/one-pending-request';
+let server: StartedServer;
+const sandboxes: Sandbox[] = [];
+
+async function executorFor(schema: string, maxSessions = 4): Promise<ScenarioExecutor> {
+  const sandbox = await Sandbox.create(server, await readSchemaFiles([schema]));
+  sandboxes.push(sandbox);
+  return ScenarioExecutor.open(rule, await sandbox.createWorkerDatabase(), { maxSessions });
+}
+
+const [org] = idPool('org', 2).values;
+const [user, user2] = idPool('user', 2).values;
+const requests = idPool('request', 4).values;
+const insert = (slot: number, status = 'PENDING', who = user) => ({
+  kind: 'insert',
+  args: { id: requests[slot]!, organization_id: org!, user_id: who!, status },
+});
+const setStatus = (slot: number, status: string) => ({ kind: 'update', args: { $key: requests[slot]!, $column: 'status', $value: status } });
+
+beforeAll(async () => {
+  server = await new UrlProvider(inject('embeddedUrl')).start();
+});
+afterAll(async () => {
+  for (const sandbox of sandboxes) await sandbox.dispose();
+  await server.stop();
+});
+
+describe('scenario engine', () => {
+  it('reports a BEFORE INSERT trigger that checks without a lock, with seed 1 and the default budget, shrunk to 2 sessions and at most 6 steps', async () => {
+    const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
+    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 100, seed: 1 });
+    await executor.close();
+    expect(check.verdict).toBe('violation');
+    const scenario = check.counterexample!.scenario;
+    expect(scenario.sessions.length).toBe(2);
+    expect(stepCount(scenario)).toBeLessThanOrEqual(6);
+  });
+
+  it('does not report the partial unique index over 1,000 runs', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 1000, seed: 7 });
+    await executor.close();
+    expect(check.verdict).toBe('pass');
+    expect(check.runs).toBe(1000);
+  });
+
+  it('does not report the unlocked trigger under SERIALIZABLE over 1,000 runs: 40001 is a correct rejection', async () => {
+    const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
+    let aborted = 0;
+    const check = await checkRule(rule, executor, {
+      isolation: 'serializable',
+      runs: 1000,
+      seed: 1,
+      onExecution: (e) => (aborted += e.history.filter((h) => h.outcome.status === 'aborted').length),
+    });
+    await executor.close();
+    expect(check.verdict).toBe('pass');
+    expect(aborted).toBeGreaterThan(0);
+  });
+
+  it('handles a deferrable exclusion constraint that fails at COMMIT as a rejection', async () => {
+    const executor = await executorFor(`${FIXTURES}/equivalents/deferrable-exclusion-constraint.sql`);
+    const scenario: Scenario = {
+      isolation: 'read-committed',
+      sessions: [[{ transaction: [insert(0), insert(1)], end: 'commit' }]],
+      schedule: [],
+    };
+    const execution = await executor.execute(scenario);
+    await executor.close();
+    const commit = execution.history.at(-1)!;
+    expect(commit.kind).toBe('commit');
+    expect(commit.outcome).toMatchObject({ status: 'rejected', failure: { code: '23P01' } });
+    expect(execution.verdict.kind).toBe('pass');
+  });
+
+  it('moves on when a step waits on a lock and records what it waited for', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    const scenario: Scenario = {
+      isolation: 'read-committed',
+      sessions: [[{ transaction: [insert(0)], end: 'commit' }], [{ autocommit: insert(1) }]],
+      // s1 BEGIN, s1 insert, s2 insert (waits on s1's uncommitted key), s1 COMMIT.
+      schedule: [0, 0, 1, 0],
+    };
+    const execution = await executor.execute(scenario);
+    await executor.close();
+    const waiting = execution.history.find((e) => e.session === 1)!;
+    expect(waiting.waitedFor).toEqual([0]);
+    expect(waiting.outcome).toMatchObject({ status: 'rejected', failure: { code: '23505' } });
+    expect(waiting.endedAt).toBeGreaterThan(execution.history.find((e) => e.kind === 'commit')!.startedAt);
+  });
+
+  it('records a deadlock as an outcome and does not stall', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    await executor.execute({
+      isolation: 'read-committed',
+      sessions: [[{ autocommit: insert(0, 'APPROVED') }, { autocommit: insert(1, 'APPROVED', user2) }]],
+      schedule: [],
+    });
+    // Rows are reset per scenario, so both rows are inserted in the same scenario before the crossing updates.
+    const scenario: Scenario = {
+      isolation: 'read-committed',
+      sessions: [
+        [{ autocommit: insert(0, 'APPROVED') }, { autocommit: insert(1, 'APPROVED', user2) }, { transaction: [setStatus(0, 'DENIED'), setStatus(1, 'DENIED')], end: 'commit' }],
+        [{ transaction: [setStatus(1, 'APPROVED'), setStatus(0, 'APPROVED')], end: 'commit' }],
+      ],
+      // s1 inserts both rows, then: s1 BEGIN, s1 update #1, s2 BEGIN, s2 update #2, s1 update #2 (waits), s2 update #1 (deadlock).
+      schedule: [0, 0, 0, 0, 1, 1, 0, 1],
+    };
+    const started = performance.now();
+    const execution = await executor.execute(scenario);
+    await executor.close();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const deadlocks = execution.history.filter((e) => e.outcome.status === 'aborted' && e.outcome.failure.code === '40P01');
+    expect(deadlocks).toHaveLength(1);
+  });
+
+  it('executes the same scenario twice with the same history', async () => {
+    const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
+    const scenario: Scenario = {
+      isolation: 'read-committed',
+      sessions: [
+        [{ transaction: [insert(0), setStatus(0, 'APPROVED'), insert(2)], end: 'commit' }],
+        [{ autocommit: insert(1) }, { transaction: [setStatus(1, 'DENIED')], end: 'rollback' }],
+        [{ autocommit: insert(3) }],
+      ],
+      schedule: [0, 1, 2, 0, 1, 1, 0, 2, 1, 0],
+    };
+    const strip = (h: Awaited<ReturnType<ScenarioExecutor['execute']>>['history']) =>
+      h.map(({ session, label, startedAt, endedAt, outcome, waitedFor }) => ({ session, label, startedAt, endedAt, outcome, waitedFor }));
+    const first = await executor.execute(scenario);
+    const second = await executor.execute(scenario);
+    await executor.close();
+    expect(strip(second.history)).toEqual(strip(first.history));
+    expect(second.verdict).toEqual(first.verdict);
+  });
+});
