@@ -93,6 +93,7 @@ async function benchThroughput(server: StartedServer) {
       return { steps, seconds: Number(seconds.toFixed(2)), stepsPerSecond: Math.round(steps / seconds) };
     };
     const deterministic = await measure(async (s) => (await executor.execute(s)).steps);
+    const waitDetection = await benchWaitDetection(executor);
     const stress = await measure(async (s) => (await executor.executeFree(s)).steps);
     // The same statements over the same number of connections, sessions in parallel, nothing else.
     const clients: pg.Client[] = [];
@@ -120,12 +121,38 @@ async function benchThroughput(server: StartedServer) {
       raw,
       deterministic,
       stress,
+      waitDetection,
       deterministicToRaw: Number((deterministic.stepsPerSecond / raw.stepsPerSecond).toFixed(2)),
       stressToRaw: Number((stress.stepsPerSecond / raw.stepsPerSecond).toFixed(2)),
     };
   } finally {
     await sandbox.dispose();
   }
+}
+
+/**
+ * How long the engine takes to recognise that a step waits on another session's lock: the same two-session
+ * scenario with and without the wait (s2 inserts the key s1 holds, or another key), the difference per wait.
+ */
+async function benchWaitDetection(executor: ScenarioExecutor) {
+  const { idPool } = await import('../src/rules/pool.ts');
+  const [org] = idPool('org', 2).values;
+  const [user, other] = idPool('user', 2).values;
+  const ids = idPool('request', 4).values;
+  const insert = (slot: number, who: unknown) => ({ kind: 'insert', args: { id: ids[slot]!, organization_id: org!, user_id: who as string, status: 'PENDING' } });
+  const scenario = (who: unknown): Scenario => ({
+    isolation: 'read-committed',
+    sessions: [[{ transaction: [insert(0, user)], end: 'commit' }], [{ autocommit: insert(1, who) }]],
+    schedule: [0, 0, 1, 0],
+  });
+  const time = async (s: Scenario, n = 200) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await executor.execute(s);
+    return (performance.now() - t) / n;
+  };
+  const waiting = await time(scenario(user));
+  const free = await time(scenario(other));
+  return { msPerScenarioWithWait: Number(waiting.toFixed(2)), msPerScenarioWithout: Number(free.toFixed(2)), msToRecogniseWait: Number((waiting - free).toFixed(2)) };
 }
 
 async function benchDetection(server: StartedServer, seeds: number) {

@@ -147,3 +147,21 @@ describe('scenario engine', () => {
     expect(second.verdict).toEqual(first.verdict);
   });
 });
+
+describe('stress mode', () => {
+  it('finds the unlocked trigger race with free concurrency and marks it as not guaranteed to replay', async () => {
+    const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
+    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 300, seed: 3, stress: true });
+    await executor.close();
+    expect(check.verdict).toBe('violation');
+    expect(check.counterexample?.replayable).toBe(false);
+    expect(check.notes.join(' ')).toMatch(/stress mode/);
+  });
+
+  it('never judges over-restrictive without quiescence, and passes the reference schema', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 200, seed: 3, stress: true });
+    await executor.close();
+    expect(check.verdict).toBe('pass');
+  });
+});
