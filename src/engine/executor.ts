@@ -238,6 +238,8 @@ class ScheduledRun {
   private cursor = 0;
   /** Free concurrency (stress): the committed state is never quiescent, so nothing is judged over-restrictive. */
   private free = false;
+  /** The last step that committed since the invariant was checked. */
+  private uncheckedCommit: number | undefined;
 
   constructor(
     private readonly executor: ScenarioExecutor,
@@ -260,7 +262,9 @@ class ScheduledRun {
         const session = runnable[pick % runnable.length]!;
         await this.start(session);
       }
+      // A COMMIT may release waiting steps that commit too: let them end (or wait again) before checking.
       await this.settleWaiters();
+      await this.checkCommitted();
     }
     return this.finish();
   }
@@ -421,13 +425,13 @@ class ScheduledRun {
         return;
       case 'op':
         if (step.autocommit) {
-          if (rowCount > 0) await this.checkInvariant(event.index);
+          if (rowCount > 0) await this.committed(event.index);
         } else if (rowCount > 0) session.txWrites.push(step.op);
         return;
       case 'commit': {
         const wrote = session.txWrites.length > 0 && !session.aborted;
         this.endTransaction(session);
-        if (wrote) await this.checkInvariant(event.index);
+        if (wrote) await this.committed(event.index);
         return;
       }
       case 'rollback':
@@ -465,6 +469,19 @@ class ScheduledRun {
     const state = await this.executor.snapshot();
     const judgement = this.executor.rule.allows(state, op);
     if (judgement.allowed) this.verdict = { kind: 'over-restrictive', atEvent: event.index, judgement, state };
+  }
+
+  /** Deterministic mode checks once the waiters have settled; stress mode checks at once. */
+  private async committed(atEvent: number): Promise<void> {
+    if (this.free) return this.checkInvariant(atEvent);
+    this.uncheckedCommit = atEvent;
+  }
+
+  private async checkCommitted(): Promise<void> {
+    if (this.uncheckedCommit === undefined || this.verdict) return;
+    const atEvent = this.uncheckedCommit;
+    this.uncheckedCommit = undefined;
+    await this.checkInvariant(atEvent);
   }
 
   private async checkInvariant(atEvent: number): Promise<void> {

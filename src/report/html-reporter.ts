@@ -21,8 +21,8 @@ export class HtmlReporter implements Reporter {
   async onRunEnd(document: ReportDocument): Promise<string> {
     await mkdir(this.context.reportDir, { recursive: true });
     const file = join(this.context.reportDir, 'report.html');
-    // Redacted as a whole as well, so that no field can carry a password through.
-    await writeFile(file, redactUrl(htmlReport(document)));
+    // Not redacted as a whole: esc() redacts each text, and a pass over the markup could run from a URL to a later "@".
+    await writeFile(file, htmlReport(document));
     return file;
   }
 }
@@ -115,11 +115,15 @@ function checkBlock(rule: Rule, check: Check): string {
 function truthTable(table: NonNullable<Check['truthTable']>): string {
   const rows = table.rows.map(
     (row) =>
-      `<tr class="${row.ok ? 'ok' : 'fail'}"><td class="mark">${row.ok ? '✓' : '✗'}</td><td><code>${esc(row.cell)}</code></td><td>must ${row.expected}</td><td>${esc(row.insert)}</td><td>${esc(row.update)}</td></tr>`,
+      `<tr class="${row.ok ? 'ok' : 'fail'}"><td class="mark">${row.ok ? '✓' : '✗'}</td><td class="cell"><code>${esc(row.cell)}</code></td><td class="nowrap">must ${row.expected}</td><td>${esc(row.insert)}</td><td>${esc(row.update)}</td></tr>`,
   );
   const failed = table.rows.filter((row) => !row.ok).length;
-  return `<div class="truth-table"><h4>Truth table over ${table.columns.map((c) => `<code>${esc(c)}</code>`).join(', ')} <span class="facts">${failed} of ${table.rows.length} cells fail</span></h4>
-<table><thead><tr><th></th><th>cell</th><th>expected</th><th>insert</th><th>update</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  const title = `Truth table over ${table.columns.map((c) => `<code>${esc(c)}</code>`).join(', ')} <span class="facts">${failed === 0 ? `all ${table.rows.length} cells pass` : `${failed} of ${table.rows.length} cells fail`}</span>`;
+  const body = `<table><thead><tr><th></th><th>cell</th><th>expected</th><th>insert</th><th>update</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  // A table that passes is folded: only the failing cells deserve the reader's attention.
+  return failed === 0
+    ? `<details class="truth-table"><summary>${title}</summary>${body}</details>`
+    : `<div class="truth-table"><h4>${title}</h4>${body}</div>`;
 }
 
 function counterexampleBlock(c: Counterexample, id: string): string {
@@ -155,7 +159,7 @@ function rowsTable(rows: ReadonlyArray<Record<string, unknown>>): string {
 function stepsTable(c: Counterexample): string {
   const rows = c.history.map(
     (e) =>
-      `<tr class="${e.index === c.atEvent ? 'marked' : ''}"><td class="num">${e.index + 1}</td><td>session ${e.session + 1}</td><td class="num">${e.startedAt}–${e.endedAt}</td><td><code>${esc(e.label)}</code></td><td><code>${esc(e.sql)}</code>${e.params.length ? `<div class="params">params: <code>${esc(JSON.stringify(e.params))}</code></div>` : ''}</td><td class="s-${e.outcome.status}">${esc(formatOutcome(e))}${e.waitedFor?.length ? `<div>waited for ${e.waitedFor.map((s) => `session ${s + 1}`).join(', ')}</div>` : ''}</td></tr>`,
+      `<tr class="${e.index === c.atEvent ? 'marked' : ''}"><td class="num">${e.index + 1}</td><td>session ${e.session + 1}</td><td class="num">${e.startedAt}–${running(e) ? '…' : e.endedAt}</td><td><code>${esc(e.label)}</code></td><td><code>${esc(e.sql)}</code>${e.params.length ? `<div class="params">params: <code>${esc(JSON.stringify(e.params))}</code></div>` : ''}</td><td class="s-${e.outcome.status}">${esc(outcomeText(e))}${e.waitedFor?.length ? `<div>${running(e) ? 'waiting' : 'waited'} for ${e.waitedFor.map((s) => `session ${s + 1}`).join(', ')}</div>` : ''}</td></tr>`,
   );
   return `<table><thead><tr><th class="num">step</th><th>session</th><th class="num">time</th><th>step</th><th>SQL</th><th>outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -172,6 +176,9 @@ const CHAR_W = 7.3;
 const PILL_W = 76;
 const PILL_H = 20;
 const END_GAP = 8;
+/** Lane line's distance from the lane's left edge: room for half a BEGIN pill. */
+const LANE_INSET = 54;
+const HEAD_W = 120;
 
 interface Line {
   readonly text: string;
@@ -191,6 +198,8 @@ interface Geometry {
   readonly width: number;
   readonly height: number;
   readonly y: (tick: number) => number;
+  /** Where a step's bar ends: its end tick, or the bottom for a step still running when the history was taken. */
+  readonly endY: (event: Event) => number;
   readonly laneX: (session: number) => number;
 }
 
@@ -221,11 +230,12 @@ ${body.filter(Boolean).join('\n')}
 /** The text lines of one step and the height they take. */
 function place(event: Event, c: Counterexample, laneWidth: number): Placed {
   const isOp = event.kind === 'op';
-  const chars = Math.floor((laneWidth - (isOp ? 30 : PILL_W / 2 + 24) - 20) / CHAR_W);
+  const chars = Math.floor((laneWidth - LANE_INSET - (isOp ? 16 : PILL_W / 2 + 8) - 14) / CHAR_W);
   const lines: Line[] = [];
   if (isOp) lines.push(...wrap(event.label, chars, 3).map((text) => ({ text, cls: 'label' })));
   if (isOp || event.outcome.status !== 'ok') {
-    lines.push(...wrap(`→ ${formatOutcome(event)}`, chars, 3).map((text) => ({ text, cls: `outcome s-${event.outcome.status}` })));
+    const cls = running(event) ? 'outcome s-running' : `outcome s-${event.outcome.status}`;
+    lines.push(...wrap(`→ ${outcomeText(event)}`, chars, 3).map((text) => ({ text, cls })));
   }
   if (event.waitedFor?.length) lines.push(...wrap(waitedText(event, c.history), chars, 2).map((text) => ({ text, cls: 'waited' })));
   if (event.index === c.atEvent) lines.push({ text: `◀ ${tagText(c.kind)}`, cls: 'tag' });
@@ -242,17 +252,27 @@ function waitedText(event: Event, history: readonly Event[]): string {
     const release = releaseOf(event, s, history);
     return `session ${s + 1}${release ? ` (until step ${release.index + 1})` : ''}`;
   });
-  return `↳ waited for ${releases.join(', ')}`;
+  return `↳ ${running(event) ? 'waiting' : 'waited'} for ${releases.join(', ')}`;
+}
+
+/** A step the run was still waiting for when it reached its verdict: it has no end tick. */
+function running(e: Event): boolean {
+  return e.endedAt < e.startedAt;
+}
+
+function outcomeText(e: Event): string {
+  return running(e) ? 'still running when the verdict was reached' : formatOutcome(e);
 }
 
 /** The blocking session's last step that ended before the wait did: the one that let it go on. */
 function releaseOf(event: Event, session: number, history: readonly Event[]): Event | undefined {
+  if (running(event)) return undefined;
   return history.filter((e) => e.session === session && e.endedAt <= event.endedAt && e.endedAt > event.startedAt).at(-1);
 }
 
 /** Maps logical ticks to y: a tick where a step starts gets that step's height, an end tick a small gap. */
 function geometry(placed: readonly Placed[], sessions: number, laneWidth: number): Geometry {
-  const ticks = [...new Set(placed.flatMap((p) => [p.event.startedAt, p.event.endedAt]))].sort((a, b) => a - b);
+  const ticks = [...new Set(placed.flatMap((p) => (running(p.event) ? [p.event.startedAt] : [p.event.startedAt, p.event.endedAt])))].sort((a, b) => a - b);
   const startsAt = new Map(placed.map((p) => [p.event.startedAt, p]));
   const ys = new Map<number, number>();
   let y = TOP;
@@ -260,13 +280,20 @@ function geometry(placed: readonly Placed[], sessions: number, laneWidth: number
     ys.set(tick, y);
     y += startsAt.get(tick)?.height ?? END_GAP;
   }
+  const bottom = y;
   return {
     sessions,
     laneWidth,
     width: GUTTER + sessions * laneWidth,
-    height: y + 16,
+    height: bottom + 16,
     y: (tick) => ys.get(tick) ?? TOP,
-    laneX: (session) => GUTTER + session * laneWidth + 30,
+    endY: (e) => {
+      if (running(e)) return bottom;
+      // A step recorded without a round trip (skipped) starts and ends on one tick: it takes its row.
+      if (e.endedAt === e.startedAt) return (ys.get(e.startedAt) ?? TOP) + (startsAt.get(e.startedAt)?.height ?? END_GAP);
+      return ys.get(e.endedAt) ?? bottom;
+    },
+    laneX: (session) => GUTTER + session * laneWidth + LANE_INSET,
   };
 }
 
@@ -285,7 +312,7 @@ function guides(placed: readonly Placed[], g: Geometry): string {
 function lanes(g: Geometry): string {
   return Array.from({ length: g.sessions }, (_, s) => {
     const x = g.laneX(s);
-    return `<g class="lane" data-session="${s + 1}"><line class="lane-line" x1="${x}" x2="${x}" y1="${TOP - 14}" y2="${g.height - 6}"/><rect class="lane-head" x="${x - 30}" y="10" width="${Math.min(140, g.laneWidth - 40)}" height="26" rx="13"/><text class="lane-title" x="${x - 30 + Math.min(140, g.laneWidth - 40) / 2}" y="28" text-anchor="middle">session ${s + 1}</text></g>`;
+    return `<g class="lane" data-session="${s + 1}"><line class="lane-line" x1="${x}" x2="${x}" y1="${TOP - 14}" y2="${g.height - 6}"/><rect class="lane-head" x="${x - HEAD_W / 2}" y="10" width="${HEAD_W}" height="26" rx="13"/><text class="lane-title" x="${x}" y="28" text-anchor="middle">session ${s + 1}</text></g>`;
   }).join('\n');
 }
 
@@ -297,12 +324,12 @@ function transactions(history: readonly Event[], g: Geometry): string {
     if (e.kind === 'begin') open.set(e.session, e);
     if (e.kind === 'commit' || e.kind === 'rollback') {
       const begin = open.get(e.session);
-      if (begin) bands.push(band(begin.session, g.y(begin.startedAt), g.y(e.endedAt), g));
+      if (begin) bands.push(band(begin.session, g.y(begin.startedAt), g.endY(e), g));
       open.delete(e.session);
     }
   }
-  const last = Math.max(...history.map((e) => e.endedAt));
-  for (const begin of open.values()) bands.push(band(begin.session, g.y(begin.startedAt), g.y(last), g));
+  // A transaction the history does not close was still open when the verdict was reached.
+  for (const begin of open.values()) bands.push(band(begin.session, g.y(begin.startedAt), g.height - 16, g));
   return bands.join('\n');
 }
 
@@ -313,6 +340,7 @@ function band(session: number, y1: number, y2: number, g: Geometry): string {
 /** For each wait, an arrow from the step of the blocking session that released it to the end of the wait. */
 function waits(history: readonly Event[], g: Geometry, id: string): string {
   return history
+    .filter((e) => !running(e))
     .flatMap((e) =>
       (e.waitedFor ?? []).map((s) => {
         const release = releaseOf(e, s, history);
@@ -330,23 +358,24 @@ function step(p: Placed, g: Geometry, id: string, marked: boolean): string {
   const e = p.event;
   const x = g.laneX(e.session);
   const y0 = g.y(e.startedAt);
-  const y1 = g.y(e.endedAt);
+  const y1 = g.endY(e);
   const isOp = e.kind === 'op';
   const status = e.outcome.status;
-  const shape = isOp ? opBox(x, y0, y1, status, Boolean(e.waitedFor?.length), id) : pill(x, y0, e.kind, status);
+  const shape = isOp ? opBox(x, y0, y1, status, Boolean(e.waitedFor?.length), running(e), id) : pill(x, y0, e.kind, status);
   const textX = isOp ? x + 16 : x + PILL_W / 2 + 8;
   const firstY = isOp ? y0 + 16 : y0 + 20;
   const text = p.lines.map((line, i) => `<text class="${line.cls}" x="${textX}" y="${firstY + i * LINE_H}">${esc(line.text)}</text>`).join('');
-  const number = `<text class="step-no${marked ? ' marked' : ''}" x="${GUTTER - 10}" y="${y0 + 18}" text-anchor="end">${marked ? '▶ ' : ''}${e.index + 1}</text>`;
-  const classes = ['step', `k-${e.kind}`, `s-${status}`, e.waitedFor?.length ? 'waited' : '', marked ? 'highlight' : ''].filter(Boolean).join(' ');
+  const number = `<text class="step-no${marked ? ' marked' : ''}" x="${GUTTER - 8}" y="${y0 + 19}" text-anchor="end">${marked ? '▶ ' : ''}${e.index + 1}</text>`;
+  const classes = ['step', `k-${e.kind}`, `s-${status}`, e.waitedFor?.length ? 'waited' : '', running(e) ? 'running' : '', marked ? 'highlight' : ''].filter(Boolean).join(' ');
   const waited = e.waitedFor?.length ? ` data-waited-for="${e.waitedFor.map((s) => s + 1).join(',')}"` : '';
   return `<g class="${classes}" data-index="${e.index + 1}" data-session="${e.session + 1}"${waited}><title>${esc(tooltip(e))}</title>${number}${shape}${text}</g>`;
 }
 
-/** An operation: a bar on the lane from its start to its end; hatched when it waited for a lock. */
-function opBox(x: number, y0: number, y1: number, status: Event['outcome']['status'], waited: boolean, id: string): string {
+/** An operation: a bar on the lane from its start to its end; hatched when it waited for a lock, open-ended when still running. */
+function opBox(x: number, y0: number, y1: number, status: Event['outcome']['status'], waited: boolean, open: boolean, id: string): string {
   const fill = waited ? ` fill="url(#${id}-hatch)"` : '';
-  return `<rect class="box s-${status}${waited ? ' waiting' : ''}" x="${x - 7}" y="${y0 + 3}" width="14" height="${Math.max(8, y1 - y0 - 6)}" rx="3"${fill}/>`;
+  const classes = ['box', open ? 's-running' : `s-${status}`, waited ? 'waiting' : '', open ? 'open' : ''].filter(Boolean).join(' ');
+  return `<rect class="${classes}" x="${x - 7}" y="${y0 + 3}" width="14" height="${Math.max(8, y1 - y0 - 6)}" rx="3"${fill}/>`;
 }
 
 /** BEGIN, COMMIT and ROLLBACK: a labelled pill centred on the lane, each in its own style. */
@@ -356,9 +385,9 @@ function pill(x: number, y0: number, kind: Event['kind'], status: Event['outcome
 }
 
 function tooltip(e: Event): string {
-  const lines = [`step ${e.index + 1}, session ${e.session + 1}, logical time ${e.startedAt}–${e.endedAt}`, e.label, e.sql];
+  const lines = [`step ${e.index + 1}, session ${e.session + 1}, logical time ${e.startedAt}–${running(e) ? '' : e.endedAt}`, e.label, e.sql];
   if (e.params.length) lines.push(`params: ${JSON.stringify(e.params)}`);
-  lines.push(`→ ${formatOutcome(e)}`);
+  lines.push(`→ ${outcomeText(e)}`);
   return lines.join('\n');
 }
 
@@ -371,9 +400,9 @@ function highlightOutline(p: Placed, g: Geometry): string {
   const e = p.event;
   const x = g.laneX(e.session);
   const y0 = g.y(e.startedAt);
-  const bottom = Math.max(y0 + p.height, g.y(e.endedAt));
+  const bottom = Math.max(y0 + p.height, g.endY(e));
   const left = e.kind === 'op' ? x - 14 : x - PILL_W / 2 - 6;
-  const right = x - 30 + g.laneWidth - 8;
+  const right = x - LANE_INSET + g.laneWidth - 8;
   return `<rect class="marked-outline" x="${left}" y="${y0 + 1}" width="${right - left}" height="${bottom - y0 - 2}" rx="8"/>`;
 }
 
@@ -468,6 +497,8 @@ a:hover { text-decoration: underline; }
 .truth-table tr.fail td { background: #fee2e2; }
 .truth-table tr.fail td.mark { color: var(--violation); font-weight: 700; }
 .truth-table tr.ok td.mark { color: var(--pass); }
+.truth-table td.cell, .truth-table td.nowrap { white-space: nowrap; }
+.truth-table summary { cursor: pointer; font-weight: 600; font-size: 13px; margin: 14px 0 6px; }
 .error-box { background: #faf5ff; border: 1px solid #d8b4fe; border-radius: 8px; padding: 10px 12px; margin: 8px 0; color: #581c87; }
 .notes { color: var(--muted); }
 .headline { font-weight: 600; margin: 8px 0; }
@@ -495,12 +526,20 @@ svg.sequence .lane-head { fill: #1e293b; }
 svg.sequence text.lane-title { fill: #fff; font-weight: 600; font-family: system-ui, "DejaVu Sans", sans-serif; font-size: 13px; }
 svg.sequence .tx { fill: #e0e7ff; }
 svg.sequence .box { stroke-width: 1.5; }
-svg.sequence .box.s-ok { fill: #dbeafe; stroke: #2563eb; }
-svg.sequence .box.s-rejected { fill: #fed7aa; stroke: #ea580c; }
-svg.sequence .box.s-aborted { fill: #e9d5ff; stroke: #9333ea; }
-svg.sequence .box.s-error { fill: #fecaca; stroke: #b91c1c; }
-svg.sequence .box.s-skipped { fill: #f1f5f9; stroke: #94a3b8; stroke-dasharray: 3 2; }
-svg.sequence .box.waiting { stroke: #d97706; }
+svg.sequence .box.s-ok { stroke: #2563eb; }
+svg.sequence .box.s-rejected { stroke: #ea580c; }
+svg.sequence .box.s-aborted { stroke: #9333ea; }
+svg.sequence .box.s-error { stroke: #b91c1c; }
+svg.sequence .box.s-skipped { stroke: #94a3b8; stroke-dasharray: 3 2; }
+svg.sequence .box.s-ok:not(.waiting) { fill: #dbeafe; }
+svg.sequence .box.s-rejected:not(.waiting) { fill: #fed7aa; }
+svg.sequence .box.s-aborted:not(.waiting) { fill: #e9d5ff; }
+svg.sequence .box.s-error:not(.waiting) { fill: #fecaca; }
+svg.sequence .box.s-skipped:not(.waiting) { fill: #f1f5f9; }
+svg.sequence .box.waiting.s-ok, svg.sequence .box.s-running { stroke: #d97706; }
+svg.sequence .box.open { stroke-dasharray: 4 3; }
+svg.sequence .box.s-running:not(.waiting) { fill: #fef3c7; }
+svg.sequence text.outcome.s-running { fill: #b45309; font-style: italic; }
 svg.sequence .pill { stroke-width: 1.5; }
 svg.sequence .pill.p-begin { fill: #fff; stroke: #475569; }
 svg.sequence .pill.p-commit { fill: #15803d; stroke: #15803d; }

@@ -30,8 +30,8 @@ export class MarkdownReporter implements Reporter {
   ) {}
 
   async onRunEnd(document: ReportDocument): Promise<string> {
-    // Redacted as a whole as well, so that no field can carry a password through.
-    const text = redactUrl(markdownSummary(document));
+    // Each text is redacted where it is escaped: a pass over the whole would undo the escaping of `***` and could run from a URL to a later "@".
+    const text = markdownSummary(document);
     await mkdir(this.context.reportDir, { recursive: true });
     const file = join(this.context.reportDir, 'summary.md');
     await writeFile(file, text);
@@ -124,9 +124,11 @@ function steps(c: Counterexample): string {
 
 function stepCell(event: Event, marked: boolean, kind: Counterexample['kind']): string {
   const label = event.kind === 'op' ? `\`${code(event.label)}\`` : `**${cell(event.label)}**`;
-  const waited = event.waitedFor?.length ? `<br>⏳ waited for ${event.waitedFor.map((s) => `session ${s + 1}`).join(', ')}` : '';
+  // A step with no end tick was still running (waiting) when the run reached its verdict.
+  const running = event.endedAt < event.startedAt;
+  const waited = event.waitedFor?.length ? `<br>⏳ ${running ? 'waiting' : 'waited'} for ${event.waitedFor.map((s) => `session ${s + 1}`).join(', ')}` : '';
   const tag = marked ? `<br>**◀ ${kind === 'violation' ? 'rule broken here' : kind === 'over-restrictive' ? 'wrongly rejected' : 'failed here'}**` : '';
-  return `${label} → ${cell(formatOutcome(event))}${waited}${tag}`;
+  return `${label} → ${cell(running ? 'still running when the verdict was reached' : formatOutcome(event))}${waited}${tag}`;
 }
 
 /** Text for a table cell: Markdown and HTML inert, pipes escaped, one line. */
@@ -147,7 +149,7 @@ function code(text: string): string {
 }
 
 function html(text: string): string {
-  return redactUrl(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return redactUrl(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** A fenced code block whose fence is longer than any backtick run inside. */
