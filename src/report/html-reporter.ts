@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { redactUrl } from '../db/connection.ts';
 import { formatOutcome } from '../engine/history.ts';
-import type { Reporter, ReporterContext } from './reporter.ts';
+import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
+import { wrap } from './timeline.ts';
 
 type Rule = ReportDocument['rules'][number];
 type Check = Rule['checks'][number];
@@ -19,11 +18,8 @@ export class HtmlReporter implements Reporter {
   constructor(private readonly context: ReporterContext) {}
 
   async onRunEnd(document: ReportDocument): Promise<string> {
-    await mkdir(this.context.reportDir, { recursive: true });
-    const file = join(this.context.reportDir, 'report.html');
     // Not redacted as a whole: esc() redacts each text, and a pass over the markup could run from a URL to a later "@".
-    await writeFile(file, htmlReport(document));
-    return file;
+    return writeReportFile(this.context, 'report.html', htmlReport(document));
   }
 }
 
@@ -407,18 +403,6 @@ function highlightOutline(p: Placed, g: Geometry): string {
 }
 
 /** Word-wraps to `width` characters, at most `max` lines, the last one cut with an ellipsis. */
-function wrap(text: string, width: number, max: number): string[] {
-  const lines: string[] = [];
-  let rest = text.replace(/\s+/g, ' ').trim();
-  while (rest.length > width && lines.length < max - 1) {
-    const cut = rest.lastIndexOf(' ', width);
-    const at = cut > width / 2 ? cut : width;
-    lines.push(rest.slice(0, at));
-    rest = rest.slice(at).trimStart();
-  }
-  lines.push(rest.length > width ? `${rest.slice(0, width - 1)}…` : rest);
-  return lines;
-}
 
 const LEGEND = [
   ['lg-begin', 'BEGIN'],

@@ -1,6 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Reporter, ReporterContext } from './reporter.ts';
+import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import { reportSchema, type ReportDocument } from './report-document.ts';
 
 /** Writes <report-dir>/report.json, validated against the documented schema before it is written. */
@@ -10,9 +8,6 @@ export class JsonReporter implements Reporter {
 
   async onRunEnd(document: ReportDocument): Promise<string> {
     const checked = reportSchema.parse(document);
-    await mkdir(this.context.reportDir, { recursive: true });
-    const file = join(this.context.reportDir, 'report.json');
-    await writeFile(file, `${JSON.stringify(checked, null, 2)}\n`);
-    return file;
+    return writeReportFile(this.context, 'report.json', `${JSON.stringify(checked, null, 2)}\n`);
   }
 }

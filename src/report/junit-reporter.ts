@@ -1,7 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { redactUrl } from '../db/connection.ts';
-import type { Reporter, ReporterContext } from './reporter.ts';
+import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
 import { timeline } from './timeline.ts';
 
@@ -14,11 +12,8 @@ export class JunitReporter implements Reporter {
   constructor(private readonly context: ReporterContext) {}
 
   async onRunEnd(document: ReportDocument): Promise<string> {
-    await mkdir(this.context.reportDir, { recursive: true });
-    const file = join(this.context.reportDir, 'junit.xml');
     // Not redacted as a whole: escapeXml() redacts each text, and a pass over the markup could run from a URL to a later "@".
-    await writeFile(file, junitXml(document));
-    return file;
+    return writeReportFile(this.context, 'junit.xml', junitXml(document));
   }
 }
 

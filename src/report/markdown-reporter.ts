@@ -1,8 +1,7 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
 import { redactUrl } from '../db/connection.ts';
 import { formatOutcome } from '../engine/history.ts';
-import type { Reporter, ReporterContext } from './reporter.ts';
+import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
 
 type Rule = ReportDocument['rules'][number];
@@ -32,9 +31,7 @@ export class MarkdownReporter implements Reporter {
   async onRunEnd(document: ReportDocument): Promise<string> {
     // Each text is redacted where it is escaped: a pass over the whole would undo the escaping of `***` and could run from a URL to a later "@".
     const text = markdownSummary(document);
-    await mkdir(this.context.reportDir, { recursive: true });
-    const file = join(this.context.reportDir, 'summary.md');
-    await writeFile(file, text);
+    const file = await writeReportFile(this.context, 'summary.md', text);
     const stepSummary = this.env.GITHUB_STEP_SUMMARY;
     // Appended, not written: earlier steps of the job may have written their own summaries there.
     if (stepSummary) await appendFile(stepSummary, `${text}\n`);

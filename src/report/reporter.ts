@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunListener, RunResult } from '../engine/run.ts';
 import type { ReportDocument } from './report-document.ts';
 
@@ -16,4 +18,12 @@ export interface Reporter extends RunListener {
   readonly name: string;
   /** Writes the final output; returns the file written, if any. */
   onRunEnd(document: ReportDocument, result: RunResult): Promise<string | void>;
+}
+
+/** Writes one report file into the report folder, creating the folder; returns the path written. */
+export async function writeReportFile(context: ReporterContext, name: string, text: string): Promise<string> {
+  await mkdir(context.reportDir, { recursive: true });
+  const file = join(context.reportDir, name);
+  await writeFile(file, text);
+  return file;
 }

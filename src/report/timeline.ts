@@ -21,10 +21,11 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-function wrap(text: string, width: number): string[] {
+/** Breaks text into at most `max` lines of `width` characters, at spaces where it can; the last line is cut with an ellipsis. */
+export function wrap(text: string, width: number, max = 5): string[] {
   const lines: string[] = [];
-  let rest = text;
-  while (rest.length > width && lines.length < 4) {
+  let rest = text.replace(/\s+/g, ' ').trim();
+  while (rest.length > width && lines.length < max - 1) {
     const cut = rest.lastIndexOf(' ', width);
     const at = cut > width / 2 ? cut : width;
     lines.push(rest.slice(0, at));

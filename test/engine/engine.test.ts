@@ -6,7 +6,7 @@ import { Sandbox } from '../../src/db/sandbox.ts';
 import { readSchemaFiles } from '../../src/db/schema-source.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import { ScenarioExecutor } from '../../src/engine/executor.ts';
-import { checkRule } from '../../src/engine/rule-check.ts';
+import { checkRule, DEFAULT_RUNS } from '../../src/engine/rule-check.ts';
 import { stepCount, type Scenario } from '../../src/engine/scenario.ts';
 import { idPool } from '../../src/rules/pool.ts';
 import rule from '../../specs/one-pending-request.ts';
@@ -41,7 +41,7 @@ afterAll(async () => {
 describe('scenario engine', () => {
   it('reports a BEFORE INSERT trigger that checks without a lock, with seed 1 and the default budget, shrunk to 2 sessions and at most 6 steps', async () => {
     const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
-    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 100, seed: 1 });
+    const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: DEFAULT_RUNS, seed: 1 });
     await executor.close();
     expect(check.verdict).toBe('violation');
     const scenario = check.counterexample!.scenario;
