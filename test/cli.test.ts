@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../src/db/embedded-provider.ts';
+import { reportSchema } from '../src/report/report-document.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'pgconform.js');
 
@@ -126,5 +127,32 @@ describe('pgconform CLI', () => {
     expect(sql.code).toBe(0);
     expect(sql.stdout).toMatch(/INSERT INTO "access_requests"/);
     expect(existsSync(join(dir, 'report.json'))).toBe(true);
+  });
+
+  it('writes a report.json that validates against the versioned schema, and replay rejects one that does not (exit 2)', () => {
+    const dir = reportDir();
+    expect(pgconform(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir]).code).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(reportSchema.safeParse(report).success).toBe(true);
+    expect(report.schemaVersion).toBe(1);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ ...report, schemaVersion: 99 }));
+    const replay = pgconform(['replay', broken]);
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toMatch(/does not match schema version 1 at schemaVersion/);
+  });
+
+  it('exports a counterexample as an isolation-tester spec and as a vitest regression test', () => {
+    const dir = reportDir();
+    expect(pgconform(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir]).code).toBe(1);
+    const spec = join(dir, 'race.spec');
+    expect(pgconform(['replay', join(dir, 'report.json'), '--export', 'isolation', '--out', spec]).code).toBe(0);
+    const text = readFileSync(spec, 'utf8');
+    expect(text).toMatch(/^setup$/m);
+    expect(text).toMatch(/^session s1$/m);
+    expect(text).toMatch(/^permutation /m);
+    const vitest = pgconform(['replay', join(dir, 'report.json'), '--export', 'vitest']);
+    expect(vitest.code).toBe(0);
+    expect(vitest.stdout).toMatch(/from 'vitest'/);
   });
 });

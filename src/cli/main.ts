@@ -100,10 +100,12 @@ export async function main(argv: string[]): Promise<number> {
           .positional('report', { type: 'string', demandOption: true })
           .option('rule', { type: 'string', describe: 'only this rule id' })
           .option('isolation', { type: 'string', choices: ISOLATION_LEVELS })
-          .option('sql', { type: 'boolean', describe: 'print the counterexample as SQL to paste into psql sessions, in order' }),
+          .option('sql', { type: 'boolean', describe: 'print the counterexample as SQL to paste into psql sessions, in order' })
+          .option('export', { type: 'string', choices: ['isolation', 'vitest'] as const, describe: 'write it as a PostgreSQL isolation-tester spec or a vitest regression test' })
+          .option('out', { type: 'string', describe: 'file for --export (default: standard output)' }),
       async (a) => {
         exitCode = await replayCommand(
-          { report: a.report, rule: a.rule, isolation: a.isolation, url: a.url, docker: a.docker, pgVersion: a.pgVersion, sql: a.sql },
+          { report: a.report, rule: a.rule, isolation: a.isolation, url: a.url, docker: a.docker, pgVersion: a.pgVersion, sql: a.sql, export: a.export, out: a.out },
           context,
         );
       },

@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { chooseProvider } from '../../db/provider-choice.ts';
+import { readSchemaFiles } from '../../db/schema-source.ts';
+import { inlineParams, toIsolationSpec } from '../../report/export-isolation.ts';
+import { toVitestRegression } from '../../report/export-vitest.ts';
 import { replayScenario } from '../../engine/replay.ts';
 import type { Scenario } from '../../engine/scenario.ts';
 import { KitError } from '../../errors/kit-error.ts';
@@ -18,6 +21,10 @@ export interface ReplayArgs {
   docker?: boolean;
   pgVersion?: string;
   sql?: boolean;
+  /** Write the counterexample as a PostgreSQL isolation-tester spec or a vitest regression test. */
+  export?: 'isolation' | 'vitest';
+  /** File for --export (default: standard output). */
+  out?: string;
 }
 
 /** pgconform replay: executes saved counterexamples again; exit 1 when a failure reproduces. */
@@ -32,6 +39,28 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
     throw new KitError('usage', `no counterexample${args.rule ? ` for rule "${args.rule}"` : ''} in ${args.report}`, {
       fix: `rules with one: ${document.rules.filter((r) => r.checks.some((c) => c.counterexample)).map((r) => r.id).join(', ') || 'none'}`,
     });
+  }
+  if (args.export) {
+    const texts: string[] = [];
+    for (const { rule, counterexample } of cases) {
+      const spec = await specFor(rule);
+      const schema = rule.schema.map((p) => resolve(p));
+      texts.push(
+        args.export === 'isolation'
+          ? toIsolationSpec(counterexample, {
+              schema: (await readSchemaFiles(schema)).map((f) => f.sql).join('\n'),
+              setup: spec.rule.setup,
+              invariant: spec.rule.invariant,
+              comment: [counterexample.replay],
+            })
+          : toVitestRegression(counterexample, { ruleId: rule.id, schemaFiles: rule.schema, setup: spec.rule.setup, invariant: spec.rule.invariant }),
+      );
+    }
+    if (args.out) {
+      await writeFile(args.out, texts.join('\n'));
+      context.err(`wrote ${args.out}`);
+    } else context.out(texts.join('\n'));
+    return 0;
   }
   if (args.sql) {
     for (const { rule, counterexample } of cases) {
@@ -48,8 +77,7 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
   let reproduced = 0;
   try {
     for (const { rule, check, counterexample } of cases) {
-      const [spec] = (await loadSpecFile(resolve(rule.specFile))).filter((s) => s.rule.id === rule.id);
-      if (!spec) throw new KitError('spec', `rule "${rule.id}" is no longer in ${rule.specFile}`, { fix: 'replay with the spec the report was made with' });
+      const spec = await specFor(rule);
       const execution = await replayScenario(server, spec.rule, rule.schema.map((p) => resolve(p)), counterexample.scenario as Scenario);
       const same = execution.verdict.kind === counterexample.kind;
       if (same) reproduced++;
@@ -90,12 +118,9 @@ export async function readReport(path: string): Promise<ReportDocument> {
   return checked.data;
 }
 
-/** The statement with its parameters written in as literals, for pasting into psql. */
-function inlineParams(sql: string, params: readonly unknown[]): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = params[Number(n) - 1];
-    if (value === null || value === undefined) return 'NULL';
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    return `'${String(value).replace(/'/g, "''")}'`;
-  });
+/** The spec a report's rule came from, loaded again. */
+async function specFor(rule: { id: string; specFile: string }) {
+  const [spec] = (await loadSpecFile(resolve(rule.specFile))).filter((s) => s.rule.id === rule.id);
+  if (!spec) throw new KitError('spec', `rule "${rule.id}" is no longer in ${rule.specFile}`, { fix: 'replay with the spec the report was made with' });
+  return spec;
 }
