@@ -456,7 +456,9 @@ class ScheduledRun {
     const step = pending.step;
     // Only a step that ran alone from start to end says anything about the rule.
     if (this.free || pending.concurrent || pending.event.waitedFor || this.othersBusy(session)) return undefined;
-    if (step.kind === 'op') return session.txWrites.length === 0 && !session.aborted ? step.op : undefined;
+    // Inside a transaction, another session's commit may postdate this transaction's snapshot
+    // (REPEATABLE READ, SERIALIZABLE): judge only a transaction that ran alone so far.
+    if (step.kind === 'op') return session.txWrites.length === 0 && !session.aborted && !session.othersActed ? step.op : undefined;
     if (step.kind === 'commit' && session.txWrites.length === 1 && !session.othersActed) return session.txWrites[0];
     return undefined;
   }
