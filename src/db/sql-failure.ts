@@ -45,9 +45,17 @@ export function isIntegrityViolation(failure: SqlFailure): boolean {
   return failure.code.startsWith('23');
 }
 
-/** Raised by a trigger or function: P0001 (RAISE EXCEPTION), or any code raised from PL/pgSQL. */
+/**
+ * SQLSTATE classes the server raises on its own, whatever code is running: connection (08), invalid
+ * transaction state (25), rollback (40), syntax or access (42), resources (53, 54), object state (55),
+ * operator intervention such as a statement timeout (57), system (58), PL/pgSQL internals (P0002-P0004), internal (XX).
+ */
+const SYSTEM_CODES = /^(08|25|40|42|53|54|55|57|58|F0|HV|XX)|^P000[2-4]$/;
+
+/** Raised by a trigger or function: P0001 (RAISE EXCEPTION), or any code a trigger chose to raise. */
 export function isRaisedByTrigger(failure: SqlFailure): boolean {
-  return failure.code === 'P0001' || /PL\/pgSQL function/.test(failure.where ?? '');
+  if (failure.code === 'P0001') return true;
+  return /PL\/pgSQL function/.test(failure.where ?? '') && !SYSTEM_CODES.test(failure.code);
 }
 
 /** A rejection that counts as the schema enforcing a rule (RULES.md). */

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { connect, type ConnectionSettings } from '../db/connection.ts';
+import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
 import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
-import type { Operation, Row, Rule, State } from '../rules/rule.ts';
+import type { Operation, Row, Rule, State, Value } from '../rules/rule.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
@@ -207,7 +207,7 @@ export class ScenarioExecutor implements AsyncDisposable {
   private async prepare(): Promise<void> {
     this.resetSql = `${await resetSql(this.observer)}\n${this.rule.setup}`;
     this.snapshotSql = `SELECT ${this.rule.tables
-      .map((t, i) => `(SELECT coalesce(json_agg(t${i}), '[]'::json) FROM ${t} t${i}) AS "${t.replace(/"/g, '')}"`)
+      .map((t, i) => `(SELECT coalesce(json_agg(t${i}), '[]'::json) FROM ${quoteQualified(t)} t${i}) AS ${quoteIdent(t)}`)
       .join(', ')}`;
   }
 
@@ -300,7 +300,7 @@ class ScheduledRun {
     const step = session.steps[session.next++]!;
     for (const other of this.sessions) if (other !== session && other.inTransaction) other.othersActed = true;
     if (step.kind === 'op' && session.aborted) {
-      this.record(session, step, { status: 'skipped', reason: 'the transaction had already failed' }, '', []);
+      this.recordSkipped(session, step, 'the transaction had already failed');
       return undefined;
     }
     const { sql, params, label } = this.render(session, step);
@@ -336,7 +336,7 @@ class ScheduledRun {
     return pending;
   }
 
-  private render(session: SessionState, step: Step): { sql: string; params: readonly unknown[] & Row[string][]; label: string } {
+  private render(session: SessionState, step: Step): { sql: string; params: Value[]; label: string } {
     switch (step.kind) {
       case 'begin':
         return { sql: beginSql(this.scenario.isolation), params: [], label: 'BEGIN' };
@@ -494,18 +494,19 @@ class ScheduledRun {
     this.verdict ??= { kind: 'violation', atEvent, rows };
   }
 
-  private record(session: SessionState, step: Step, outcome: Outcome, sql: string, params: Row[string][]): void {
+  /** A step that was never sent (nothing to send it with: its transaction had failed). */
+  private recordSkipped(session: SessionState, step: Step, reason: string): void {
     const tick = this.executor.nextTick();
     this.history.push({
       index: this.history.length,
       session: session.index,
       kind: step.kind,
       label: step.kind === 'op' ? this.executor.rule.describe(step.op) : step.kind.toUpperCase(),
-      sql,
-      params,
+      sql: '',
+      params: [],
       startedAt: tick,
       endedAt: tick,
-      outcome,
+      outcome: { status: 'skipped', reason },
     });
   }
 }

@@ -25,6 +25,8 @@ export interface CheckOptions {
   readonly shape?: ScenarioShape;
   /** Free concurrency instead of the deterministic scheduler; findings are not guaranteed to replay. */
   readonly stress?: boolean;
+  /** Aborting stops the search after the scenario in flight; the check is reported as an error. */
+  readonly signal?: AbortSignal;
   /** Called after every execution (progress display). */
   readonly onExecution?: (execution: Execution) => void;
 }
@@ -76,6 +78,7 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   const stats = { runs: 0, steps: 0 };
   const notes: string[] = [];
   const execute = async (scenario: Scenario): Promise<Execution> => {
+    if (options.signal?.aborted) throw new InfrastructureFailure(`interrupted: ${String(options.signal.reason)}`);
     const execution = options.stress ? await executor.executeFree(scenario) : await executor.execute(scenario);
     stats.runs++;
     stats.steps += execution.steps;
@@ -151,6 +154,8 @@ async function search(
   const found: SearchResult = { notes: [] };
   let runIndex = 0;
   let failed = false;
+  /** The last execution that failed the way we look for (fast-check reports the last failing shrink). */
+  let lastFailure: { scenario: Scenario; execution: Execution } | undefined;
   let broken: unknown;
   const pathOffset = options.path ? Number(options.path.split(':')[0]) : 0;
   const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE), async (scenario) => {
@@ -173,6 +178,7 @@ async function search(
     }
     if (kind === target) {
       failed = true;
+      lastFailure = { scenario, execution };
       return false;
     }
     return true;
@@ -186,9 +192,24 @@ async function search(
   });
   if (broken) throw broken;
   if (!details.failed || !details.counterexample) return found;
-  const shrunk = options.stress
-    ? { scenario: normalize(details.counterexample[0]), attempts: 0 }
-    : await minimize(normalize(details.counterexample[0]), async (candidate) => (await execute(candidate)).verdict.kind === target);
+  if (options.stress) {
+    // Free concurrency does not repeat itself: report what ran, as it ran, without confirming.
+    const failure = lastFailure!;
+    found.counterexample = {
+      kind: target,
+      scenario: normalize(failure.scenario),
+      history: failure.execution.history,
+      verdict: failure.execution.verdict,
+      seed: details.seed,
+      path: details.counterexamplePath ?? '',
+      shrinks: details.numShrinks,
+      replayable: false,
+      foundBy: 'property',
+    };
+    found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
+    return found;
+  }
+  const shrunk = await minimize(normalize(details.counterexample[0]), async (candidate) => (await execute(candidate)).verdict.kind === target);
   const scenario = normalize(shrunk.scenario);
   // Confirm: run the concrete shrunk scenario once more, outside fast-check.
   const confirmation = await execute(scenario);
@@ -206,10 +227,9 @@ async function search(
     seed: details.seed,
     path: details.counterexamplePath ?? '',
     shrinks: details.numShrinks + shrunk.attempts,
-    replayable: !options.stress,
+    replayable: true,
     foundBy: 'property',
   };
-  if (options.stress) found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
   return found;
 }
 

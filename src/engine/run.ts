@@ -1,7 +1,7 @@
 import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import { readSchemaFiles } from '../db/schema-source.ts';
-import { KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { LoadedSpec } from '../spec/loader.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { checkRule, type RuleCheck } from './rule-check.ts';
@@ -22,6 +22,10 @@ export interface RunOptions {
   readonly stress?: boolean;
   /** Rule checks run at once, each on its own database (default 2). */
   readonly workers?: number;
+  /** Per-statement timeout of the sessions (default 5 s); a step that hits it is an infrastructure error. */
+  readonly statementTimeoutMs?: number;
+  /** Aborting stops the run after the scenarios in flight; the result holds what was done. */
+  readonly signal?: AbortSignal;
   readonly listener?: RunListener;
 }
 
@@ -74,19 +78,40 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   options.listener?.onRunStart?.({ server, specs: options.specs, options });
   const groups = groupBySchema(options.specs, options.schema);
   const checks = new Map<LoadedSpec, RuleCheck[]>();
+  const record = (spec: LoadedSpec, check: RuleCheck) => {
+    checks.set(spec, [...(checks.get(spec) ?? []), check]);
+    options.listener?.onCheckEnd?.(spec, check);
+  };
+  const failed = (spec: LoadedSpec, isolation: IsolationLevel, message: string) =>
+    record(spec, { ruleId: spec.rule.id, isolation, verdict: 'error', runs: 0, steps: 0, durationMs: 0, seed: options.seed, notes: [], error: message });
+  let infrastructure: string | undefined;
   const sandboxes: Sandbox[] = [];
   try {
     const tasks: Array<() => Promise<void>> = [];
     for (const [files, specs] of groups) {
-      const sandbox = await Sandbox.create(server, await readSchemaFiles(files));
+      let sandbox: Sandbox;
+      try {
+        sandbox = await Sandbox.create(server, await readSchemaFiles(files));
+      } catch (error) {
+        // A schema that does not apply is the user's to fix (exit 2); a server that fails is reported per check.
+        if (!isInfrastructureError(error)) throw error;
+        infrastructure ??= messageOf(error);
+        for (const spec of specs) for (const isolation of options.isolation) failed(spec, isolation, messageOf(error));
+        continue;
+      }
       sandboxes.push(sandbox);
       for (const spec of specs) {
         for (const isolation of options.isolation) {
           tasks.push(async () => {
+            if (options.signal?.aborted) return failed(spec, isolation, `not run: ${String(options.signal.reason)}`);
             options.listener?.onCheckStart?.(spec, isolation);
-            const check = await checkOnNewDatabase(sandbox, spec, isolation, options, shape);
-            checks.set(spec, [...(checks.get(spec) ?? []), check]);
-            options.listener?.onCheckEnd?.(spec, check);
+            try {
+              record(spec, await checkOnNewDatabase(sandbox, spec, isolation, options, shape));
+            } catch (error) {
+              if (!isInfrastructureError(error)) throw error;
+              infrastructure ??= messageOf(error);
+              failed(spec, isolation, messageOf(error));
+            }
           });
         }
       }
@@ -109,13 +134,24 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
       };
     }),
   );
+  const interrupted = options.signal?.aborted ? `interrupted: ${String(options.signal.reason)}` : undefined;
   return {
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     server: { provider: server.provider, version: server.serverVersion },
     options: { seed: options.seed, runs: options.runs, isolation: options.isolation, stress: options.stress ?? false, maxSessions: shape.maxSessions },
     rules,
+    ...(interrupted || infrastructure ? { error: interrupted ?? infrastructure } : {}),
   };
+}
+
+/** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */
+function isInfrastructureError(error: unknown): boolean {
+  return !isKitError(error) || error.kind === 'infrastructure';
+}
+
+function messageOf(error: unknown): string {
+  return isKitError(error) ? error.toLine().replace(/^pgconform: /, '') : error instanceof Error ? error.message : String(error);
 }
 
 async function checkOnNewDatabase(
@@ -126,7 +162,7 @@ async function checkOnNewDatabase(
   shape: ScenarioShape,
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
-  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions });
+  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs });
   try {
     return await checkRule(spec.rule, executor, {
       isolation,
@@ -136,6 +172,7 @@ async function checkOnNewDatabase(
       timeBudgetMs: options.timeBudgetMs,
       shape,
       stress: options.stress,
+      signal: options.signal,
       onExecution: (execution) => options.listener?.onExecution?.(spec, isolation, execution),
     });
   } finally {

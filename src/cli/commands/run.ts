@@ -26,6 +26,7 @@ export interface RunArgs {
   timeBudget?: number;
   stress?: boolean;
   workers: number;
+  statementTimeout?: number;
   reportDir: string;
   format?: string[];
   quiet?: boolean;
@@ -47,7 +48,8 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
   });
   if (!args.quiet) context.err(`pgconform ${VERSION}: ${specs.length} rule(s), seed ${seed}, ${args.runs} runs, ${args.isolation.join(', ')}, ${provider.name} server`);
   const server = await provider.start();
-  const stopOnSignal = interruptHandler(server, context);
+  const interrupt = new AbortController();
+  const stopOnSignal = interruptHandler(server, interrupt, context);
   let result: RunResult;
   try {
     result = await runOnServer(server, {
@@ -61,6 +63,8 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
       shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions },
       stress: args.stress,
       workers: args.workers,
+      statementTimeoutMs: args.statementTimeout,
+      signal: interrupt.signal,
       listener: fanOut(reporters),
     });
   } finally {
@@ -85,16 +89,24 @@ function fanOut(reporters: readonly Reporter[]): RunListener {
   };
 }
 
-/** On SIGINT/SIGTERM: drop the kit's databases, stop the server, exit 3. Returns the uninstaller. */
-function interruptHandler(server: StartedServer, context: CommandContext): () => void {
+/** How long an interrupted run may take to finish its scenarios, drop its databases and write the partial report. */
+const INTERRUPT_DEADLINE_MS = 4_500;
+
+/**
+ * On SIGINT/SIGTERM: abort the run (it finishes the scenarios in flight, drops its databases, and the
+ * partial report is written), and if that takes too long, clean up and exit 3 anyway. Returns the uninstaller.
+ */
+function interruptHandler(server: StartedServer, interrupt: AbortController, context: CommandContext): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    context.err(`pgconform: ${signal} received: dropping the kit's databases and stopping the server`);
-    const cleanup = Promise.all(liveSandboxes().map((s) => s.dispose())).then(() => server.stop());
-    const deadline = setTimeout(() => process.exit(3), 4_000);
-    void cleanup.finally(() => {
-      clearTimeout(deadline);
-      process.exit(3);
-    });
+    if (interrupt.signal.aborted) return;
+    context.err(`pgconform: ${signal} received: stopping the run, dropping the kit's databases and writing the partial report`);
+    interrupt.abort(signal);
+    const deadline = setTimeout(() => {
+      void Promise.all(liveSandboxes().map((s) => s.dispose()))
+        .then(() => server.stop())
+        .finally(() => process.exit(3));
+    }, INTERRUPT_DEADLINE_MS);
+    deadline.unref();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
