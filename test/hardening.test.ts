@@ -240,3 +240,35 @@ describe('no secrets in output', () => {
     expect(refused.stderr + refused.stdout).not.toContain('Sekrit-Pw-1');
   });
 });
+
+describe('a server older than the kit supports', () => {
+  it('is refused with one line and exit 3 (a real PostgreSQL 12)', async () => {
+    const { initdb, postgres } = (await import('postgres12-binaries')) as { initdb: string; postgres: string };
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-pg12-'));
+    // PostgreSQL will not run as root: run it as the postgres user, as the embedded provider does.
+    const asUser = process.getuid?.() === 0 ? { uid: Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout), gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout) } : {};
+    if ('uid' in asUser) spawnSync('chown', [`${asUser.uid}:${asUser.gid}`, dir]);
+    const data = join(dir, 'data');
+    const init = spawnSync(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync'], { ...asUser, encoding: 'utf8' });
+    expect(init.status, init.stderr).toBe(0);
+    const { freePort } = await import('../src/db/embedded-provider.ts');
+    const port = await freePort();
+    const server = spawn(postgres, ['-D', data, '-p', String(port), '-c', `unix_socket_directories=${dir}`, '-c', 'listen_addresses=127.0.0.1'], { ...asUser, stdio: 'ignore' });
+    try {
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await query(`postgresql://postgres@127.0.0.1:${port}/postgres`, 'SELECT 1').then(() => true, () => false);
+      }
+      expect(ready).toBe(true);
+      const run = pgconform(['run', 'one-pending-request', '--url', `postgresql://postgres@127.0.0.1:${port}/postgres`]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/server version 12\d{4} is older than the kit supports \(13\) \(use PostgreSQL 13 or newer\)/);
+      expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('pgconform:'))).toHaveLength(1);
+    } finally {
+      server.kill('SIGINT');
+      await new Promise((resolve) => server.on('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
