@@ -14,9 +14,14 @@ export class ConsoleReporter implements Reporter {
   private readonly live: boolean;
   private progress = new Map<string, { runs: number; steps: number; started: number }>();
   private lastDraw = 0;
+  private budget = 0;
 
   constructor(private readonly context: ReporterContext) {
     this.live = !context.quiet && process.stderr.isTTY === true;
+  }
+
+  onRunStart(info: { options: { runs: number } }): void {
+    this.budget = info.options.runs;
   }
 
   onCheckStart(spec: LoadedSpec, isolation: IsolationLevel): void {
@@ -34,7 +39,8 @@ export class ConsoleReporter implements Reporter {
       const line = [...this.progress]
         .map(([key, p]) => {
           const seconds = (now - p.started) / 1000;
-          return `${key}: ${p.runs} runs, ${Math.round(p.steps / Math.max(seconds, 0.001))} steps/s, ${seconds.toFixed(1)}s`;
+          // Shrinking executes scenarios too, so runs may pass the budget once a failure is found.
+          return `${key}: ${p.runs}/${this.budget} runs, ${Math.round(p.steps / Math.max(seconds, 0.001))} steps/s, ${seconds.toFixed(1)}s`;
         })
         .join(' | ');
       process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
