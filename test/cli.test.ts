@@ -1,6 +1,6 @@
 // The CLI as users run it: a real process, real servers, every documented exit code provoked for real.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -102,6 +102,19 @@ describe('pgconform CLI', () => {
     expect(report.rules[0]).toMatchObject({ id: 'super-admin-tenant-strict', verdict: 'violation' });
     expect(leftovers()).toEqual(before);
     expect(servers()).toEqual(serversBefore);
+  });
+
+  it.runIf(process.getuid?.() === 0)('runs on the embedded default as an ordinary user too (not only as root)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-asuser-'));
+    chmodSync(dir, 0o777);
+    const run = spawnSync('runuser', ['-u', 'postgres', '--', process.execPath, BIN, 'run', 'super-admin-tenant-strict', '--seed', '1', '--runs', '20', '--report-dir', dir, '--quiet'], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', HOME: dir },
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).server.provider).toBe('embedded');
   });
 
   it('list shows the eight rule ids with description and source', () => {
