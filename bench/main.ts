@@ -17,6 +17,9 @@ import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
 
 const quick = process.argv.includes('--quick');
+// Ctrl-C: exit normally, so that the embedded server's exit hook stops it and removes its files.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 const server = await new EmbeddedProvider().start();
 const figures: Record<string, unknown> = { date: new Date().toISOString(), server: server.serverVersion, cores: (await import('node:os')).cpus().length };
 try {

@@ -13,6 +13,9 @@ import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
 
 const minutesArg = process.argv.indexOf('--minutes');
 const minutes = minutesArg > 0 ? Number(process.argv[minutesArg + 1]) : 10;
+// Ctrl-C: exit normally, so that the embedded server's exit hook stops it and removes its files.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 const server = await new EmbeddedProvider().start();
 const specs = await loadSpecs([], defaultSpecsDir());
 const workers = [];

@@ -94,10 +94,14 @@ describe('faults during a run: an infrastructure error (exit 3), never a verdict
       await new Promise((r) => setTimeout(r, 100));
       postmaster = spawnSync('pgrep', ['-f', 'postgres -D /tmp/pgconform-pg-'], { encoding: 'utf8' }).stdout.trim().split('\n').find((pid) => pid && !before.includes(pid));
     }
+    if (!postmaster) child.kill('SIGKILL');
     expect(postmaster).toBeDefined();
     await new Promise((r) => setTimeout(r, 2_000));
     process.kill(Number(postmaster), 'SIGKILL');
+    // Never leave the run behind, even when an assertion below fails.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await exited;
+    clearTimeout(guard);
     expect(code, stderr).toBe(3);
     const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8'));
     expect(report.rules[0].verdict).toBe('error');
@@ -146,7 +150,9 @@ describe('interrupts: stop within five seconds, drop every database, stop the se
     await new Promise((r) => setTimeout(r, 5_000));
     const sent = performance.now();
     child.kill(signal);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await exited;
+    clearTimeout(guard);
     return { code, seconds: (performance.now() - sent) / 1000, stderr, reportDir };
   };
 
