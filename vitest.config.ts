@@ -3,8 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // Specs import the kit by its package name, as a user's specs do.
-    alias: { pgconform: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    // Specs import the kit by its package name, as a user's specs do. The more specific alias comes first:
+    // 'pgconform' alone would also match 'pgconform/vitest'.
+    alias: {
+      'pgconform/vitest': fileURLToPath(new URL('./src/vitest/conformance.ts', import.meta.url)),
+      pgconform: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['test/**/*.test.ts'],

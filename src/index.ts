@@ -27,3 +27,8 @@ export { toDocument, reportSchema, REPORT_SCHEMA_VERSION, exitCodeOf, type Repor
 export { createReporters, REPORTERS } from './report/registry.ts';
 export type { Reporter, ReporterContext } from './report/reporter.ts';
 export { KitError, ExitCode, isKitError } from './errors/kit-error.ts';
+
+// Behavioural diff between two schemas, migration safety, schema sources.
+export { diffSchemas, type SchemaDiff, type SchemaDiffOptions } from './diff/diff-schemas.ts';
+export { checkMigration, type MigrationCheck, type MigrationCheckOptions } from './migration/migration-check.ts';
+export { readSource } from './source/read-source.ts';

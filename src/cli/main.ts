@@ -5,6 +5,7 @@ import { DEFAULT_RUNS } from '../engine/rule-check.ts';
 import { ISOLATION_LEVELS, type IsolationLevel } from '../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
 import { REPORTERS } from '../report/registry.ts';
+import { diffCommand } from './commands/diff.ts';
 import { listCommand } from './commands/list.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
@@ -109,6 +110,52 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         exitCode = await replayCommand(
           { report: a.report, rule: a.rule, isolation: a.isolation, url: a.url, docker: a.docker, pgVersion: a.pgVersion, sql: a.sql, export: a.export, out: a.out },
+          context,
+        );
+      },
+    )
+    .command(
+      'diff [specs..]',
+      'compare how two schemas answer the rules (exit 1 when a rule now fails or an allowed operation is now rejected); --migration checks a migration on generated data',
+      (y) =>
+        serverOptions(y)
+          .positional('specs', { type: 'string', array: true, default: [] as string[] })
+          .option('before', { type: 'string', demandOption: true, describe: 'schema source: a .sql file, a folder of .sql files (name order), or <git-rev>:<path>' })
+          .option('after', { type: 'string', describe: 'schema source to compare with --before' })
+          .option('migration', { type: 'string', describe: 'a migration .sql file applied to a --before database holding generated data' })
+          .option('down', { type: 'string', describe: 'its down migration: must restore the previous behaviour' })
+          .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule, executed on both schemas' })
+          .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
+          .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
+          .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' })
+          .option('json', { type: 'boolean', describe: 'print the result as JSON instead of text' })
+          .option('quiet', { type: 'boolean', describe: 'no progress output' })
+          .check((a) => {
+            positiveInteger('--runs', a.runs);
+            positiveInteger('--sessions', a.sessions, 8);
+            if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
+            return true;
+          }),
+      async (a) => {
+        exitCode = await diffCommand(
+          {
+            specs: a.specs as string[],
+            before: a.before,
+            after: a.after,
+            migration: a.migration,
+            down: a.down,
+            url: a.url,
+            docker: a.docker,
+            pgVersion: a.pgVersion,
+            runs: a.runs,
+            seed: a.seed,
+            isolation: a.isolation as IsolationLevel,
+            sessions: a.sessions,
+            json: a.json,
+            quiet: a.quiet,
+            debug: a.debug,
+            specsDir: a.specsDir,
+          },
           context,
         );
       },

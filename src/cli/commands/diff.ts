@@ -1,0 +1,138 @@
+import { chooseProvider } from '../../db/provider-choice.ts';
+import type { StartedServer } from '../../db/provider.ts';
+import { liveSandboxes } from '../../db/sandbox.ts';
+import type { SchemaFile } from '../../db/schema-source.ts';
+import { diffSchemas, type SchemaDiff } from '../../diff/diff-schemas.ts';
+import { diffLines } from '../../diff/diff-text.ts';
+import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
+import { ExitCode, isKitError, KitError } from '../../errors/kit-error.ts';
+import { checkMigration, type MigrationCheck } from '../../migration/migration-check.ts';
+import { migrationLines } from '../../migration/migration-text.ts';
+import { readSource } from '../../source/read-source.ts';
+import { defaultSpecsDir, loadSpecs, type LoadedSpec } from '../../spec/loader.ts';
+import type { CommandContext } from '../context.ts';
+import { VERSION } from '../version.ts';
+
+/** Arguments of `pgconform diff`. */
+export interface DiffArgs {
+  specs: string[];
+  before: string;
+  after?: string;
+  migration?: string;
+  down?: string;
+  url?: string;
+  docker?: boolean;
+  pgVersion?: string;
+  runs: number;
+  seed?: number;
+  isolation: IsolationLevel;
+  sessions: number;
+  json?: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+  specsDir?: string;
+}
+
+/**
+ * pgconform diff: how the after schema answers the rules' operations compared with the before schema
+ * (exit 1 when a rule fails that held, or an operation the rule allows is now rejected), and, with
+ * --migration, whether the migration is safe on data the before schema holds (exit 1 when it fails,
+ * loses rows, leaves rows that break the rule, or its down migration does not restore the behaviour).
+ */
+export async function diffCommand(args: DiffArgs, context: CommandContext): Promise<number> {
+  if (!args.after && !args.migration) throw new KitError('usage', 'diff needs --after, --migration, or both', { fix: 'e.g. pgconform diff --before old.sql --after new.sql' });
+  if (args.down && !args.migration) throw new KitError('usage', '--down needs --migration', { fix: 'pass the up migration with --migration' });
+  const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const before = await readSource(args.before);
+  const after = args.after ? await readSource(args.after) : undefined;
+  const migration = args.migration ? await readOneFile(args.migration, '--migration') : undefined;
+  const down = args.down ? await readOneFile(args.down, '--down') : undefined;
+  const specs = await loadSpecs(args.specs, args.specsDir ?? defaultSpecsDir());
+  const named = args.specs.length > 0;
+  const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
+  const options = { isolation: args.isolation, runs: args.runs, seed, shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions } };
+  const progress = (line: string) => (args.quiet ? undefined : context.err(line));
+  progress(`pgconform ${VERSION} diff: seed ${seed}, ${args.runs} scenarios per rule, ${args.isolation}, ${provider.name} server`);
+
+  const server = await provider.start();
+  const stopOnSignal = interruptHandler(server, context);
+  let diff: SchemaDiff | undefined;
+  const migrations: MigrationCheck[] = [];
+  try {
+    if (after) diff = await diffSchemas(server, before, after, { ...options, specs, named, onRule: (rule) => progress(`comparing ${rule.id}…`) });
+    if (migration) {
+      // Without --after, every rule whose tables the before schema has; with it, the rules the diff compared.
+      const compared = diff ? specs.filter((spec) => diff!.rules.some((r) => r.ruleId === spec.rule.id)) : specs;
+      for (const spec of compared) {
+        const check = await checkRuleMigration(server, spec, before, { ...options, migration, down }, named);
+        if (check) migrations.push(check);
+        progress(`migration checked for ${spec.rule.id}`);
+      }
+    }
+  } finally {
+    stopOnSignal();
+    await server.stop();
+  }
+
+  const regressions = (diff?.rules ?? []).filter((rule) => rule.regressions.length > 0);
+  const unsafe = migrations.filter((check) => check.problems.length > 0);
+  if (args.json) {
+    context.out(JSON.stringify({ version: VERSION, seed, diff, migrations }, null, 2));
+  } else {
+    const blocks = [...(diff ? [diffLines(diff)] : []), ...migrations.map(migrationLines)];
+    context.out(blocks.map((lines) => lines.join('\n')).join('\n\n'));
+    context.out('');
+    const verdicts = [
+      diff && (regressions.length > 0 ? `regression in ${regressions.length} of ${rules(diff.rules.length)}` : `no regression in ${rules(diff.rules.length)}`),
+      migration && (unsafe.length > 0 ? `the migration is unsafe for ${unsafe.length} of ${rules(migrations.length)}` : `the migration is safe for ${rules(migrations.length)}`),
+    ].filter(Boolean);
+    context.out(`${verdicts.join('; ')} (seed ${seed})`);
+  }
+  return regressions.length > 0 || unsafe.length > 0 ? ExitCode.RuleFailed : ExitCode.Pass;
+}
+
+function rules(n: number): string {
+  return `${n} rule${n === 1 ? '' : 's'}`;
+}
+
+/** The migration check of one rule; a rule whose tables the schema lacks is skipped unless the user named it. */
+async function checkRuleMigration(
+  server: StartedServer,
+  spec: LoadedSpec,
+  before: readonly SchemaFile[],
+  options: Parameters<typeof checkMigration>[3],
+  named: boolean,
+): Promise<MigrationCheck | undefined> {
+  try {
+    return await checkMigration(server, spec.rule, before, options);
+  } catch (error) {
+    if (!named && isKitError(error) && error.kind === 'schema') return undefined;
+    throw error;
+  }
+}
+
+/** A migration is one file, applied in one transaction. */
+async function readOneFile(source: string, option: string): Promise<SchemaFile> {
+  const files = await readSource(source);
+  if (files.length !== 1) throw new KitError('usage', `${option} takes one .sql file, got ${files.length} from ${source}`, { fix: 'name the migration file itself' });
+  return files[0]!;
+}
+
+/** On SIGINT/SIGTERM: drop the kit's databases, stop the server, exit 3. Returns the uninstaller. */
+function interruptHandler(server: StartedServer, context: CommandContext): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    context.err(`pgconform: ${signal} received: dropping the kit's databases and stopping the server`);
+    const cleanup = Promise.all(liveSandboxes().map((s) => s.dispose())).then(() => server.stop());
+    const deadline = setTimeout(() => process.exit(ExitCode.Infrastructure), 4_000);
+    void cleanup.finally(() => {
+      clearTimeout(deadline);
+      process.exit(ExitCode.Infrastructure);
+    });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+  };
+}
