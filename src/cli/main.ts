@@ -7,6 +7,7 @@ import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
 import { REPORTERS } from '../report/registry.ts';
 import { diffCommand } from './commands/diff.ts';
 import { listCommand } from './commands/list.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
 import type { CommandContext } from './context.ts';
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
           .option('stress', { type: 'boolean', describe: 'free concurrency, no scheduler (findings may not replay)' })
           .option('workers', { type: 'number', default: 2, describe: 'rule checks run at once' })
+          .option('shard', { type: 'string', describe: 'run only the i-th of n shares of the rule × isolation checks, e.g. 2/4 (combine with pgconform merge)' })
           .option('statement-timeout', { type: 'number', default: 5000, describe: 'milliseconds a step may run; one that hits it is an infrastructure error' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports are written' })
           .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
@@ -77,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
             timeBudget: a.timeBudget,
             stress: a.stress,
             workers: a.workers,
+            shard: a.shard,
             statementTimeout: a.statementTimeout,
             reportDir: a.reportDir,
             format: a.format,
@@ -86,6 +89,19 @@ export async function main(argv: string[]): Promise<number> {
           },
           context,
         );
+      },
+    )
+    .command(
+      'merge <reports..>',
+      "combine the report.json files of a run's shards into one report (exit code as the whole run)",
+      (y) =>
+        y
+          .positional('reports', { type: 'string', array: true, demandOption: true })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where the merged reports are written' })
+          .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
+          .option('quiet', { type: 'boolean', describe: 'print nothing but errors' }),
+      async (a) => {
+        exitCode = await mergeCommand({ reports: a.reports as string[], reportDir: a.reportDir, format: a.format, quiet: a.quiet }, context);
       },
     )
     .command(

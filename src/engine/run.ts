@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly stress?: boolean;
   /** Rule checks run at once, each on its own database (default 2). */
   readonly workers?: number;
+  /** Run only this job's share of the rule × isolation checks (1-based index of count), for CI machines in parallel. */
+  readonly shard?: { readonly index: number; readonly count: number };
   /** Per-statement timeout of the sessions (default 5 s); a step that hits it is an infrastructure error. */
   readonly statementTimeoutMs?: number;
   /** Aborting stops the run after the scenarios in flight; the result holds what was done. */
@@ -76,7 +78,9 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   const t0 = performance.now();
   const shape = options.shape ?? DEFAULT_SHAPE;
   options.listener?.onRunStart?.({ server, specs: options.specs, options });
-  const groups = groupBySchema(options.specs, options.schema);
+  const share = shardChecks(options.specs, options.isolation, options.shard);
+  const mine = (spec: LoadedSpec, isolation: IsolationLevel) => !share || share.has(`${spec.rule.id} ${isolation}`);
+  const groups = groupBySchema(options.specs.filter((spec) => options.isolation.some((level) => mine(spec, level))), options.schema);
   const checks = new Map<LoadedSpec, RuleCheck[]>();
   const record = (spec: LoadedSpec, check: RuleCheck) => {
     checks.set(spec, [...(checks.get(spec) ?? []), check]);
@@ -102,6 +106,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
       sandboxes.push(sandbox);
       for (const spec of specs) {
         for (const isolation of options.isolation) {
+          if (!mine(spec, isolation)) continue;
           tasks.push(async () => {
             if (options.signal?.aborted) return failed(spec, isolation, `not run: ${String(options.signal.reason)}`);
             options.listener?.onCheckStart?.(spec, isolation);
@@ -122,7 +127,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   }
   const rules = [...groups].flatMap(([files, specs]) =>
     specs.map((spec): RuleResult => {
-      const ruleChecks = options.isolation.flatMap((level) => checks.get(spec)?.filter((c) => c.isolation === level) ?? []);
+      const ruleChecks = options.isolation.filter((level) => mine(spec, level)).flatMap((level) => checks.get(spec)?.filter((c) => c.isolation === level) ?? []);
       return {
         id: spec.rule.id,
         title: spec.rule.title,
@@ -143,6 +148,17 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
     rules,
     ...(interrupted || infrastructure ? { error: interrupted ?? infrastructure } : {}),
   };
+}
+
+/**
+ * The rule × isolation checks this job runs (undefined: all). Checks are numbered in the order of rule ids
+ * and isolation levels and dealt round-robin, so every job of a CI matrix computes the same split.
+ */
+function shardChecks(specs: readonly LoadedSpec[], isolation: readonly IsolationLevel[], shard: RunOptions['shard']): Set<string> | undefined {
+  if (!shard) return undefined;
+  const ids = [...new Set(specs.map((s) => s.rule.id))].sort();
+  const keys = ids.flatMap((id) => isolation.map((level) => `${id} ${level}`));
+  return new Set(keys.filter((_, i) => (i % shard.count) + 1 === shard.index));
 }
 
 /** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */

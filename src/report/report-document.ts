@@ -112,8 +112,12 @@ export type ReportDocument = z.infer<typeof reportSchema>;
 
 /** The exit code a run maps to: 3 on infrastructure errors, 1 when a rule failed, else 0. */
 export function exitCodeOf(result: RunResult): number {
-  const verdicts = result.rules.map((r) => r.verdict);
-  if (result.error || verdicts.includes('error')) return ExitCode.Infrastructure;
+  return exitCodeFor(result.rules.map((r) => r.verdict), result.error !== undefined);
+}
+
+/** The exit code of a set of rule verdicts: 3 on errors, 1 when a rule failed, else 0. */
+export function exitCodeFor(verdicts: readonly string[], stoppedByError: boolean): number {
+  if (stoppedByError || verdicts.includes('error')) return ExitCode.Infrastructure;
   if (verdicts.some((v) => v === 'violation' || v === 'over-restrictive')) return ExitCode.RuleFailed;
   return ExitCode.Pass;
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunListener, RunResult } from '../engine/run.ts';
+import type { RunListener } from '../engine/run.ts';
 import type { ReportDocument } from './report-document.ts';
 
 /** Where a reporter writes and how it talks to the user. */
@@ -16,8 +16,8 @@ export interface ReporterContext {
 /** One output format. Hooks are optional, as in vitest's reporters; onRunEnd writes the final output. */
 export interface Reporter extends RunListener {
   readonly name: string;
-  /** Writes the final output; returns the file written, if any. */
-  onRunEnd(document: ReportDocument, result: RunResult): Promise<string | void>;
+  /** Writes the final output from the report document (a run's, or several merged); returns the file written, if any. */
+  onRunEnd(document: ReportDocument): Promise<string | void>;
 }
 
 /** Writes one report file into the report folder, creating the folder; returns the path written. */

@@ -9,7 +9,6 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/engine/run.ts';
 import { createReporters } from '../../src/report/registry.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
 import { countNear, decodePng, distinctColours } from './png.ts';
@@ -23,7 +22,7 @@ async function writeHtml(document: ReportDocument, dir: string): Promise<{ file:
   await mkdir(dir, { recursive: true });
   const [reporter] = createReporters(['html'], { reportDir: dir, out: () => undefined, quiet: true });
   const file = join(dir, 'report.html');
-  expect(await reporter!.onRunEnd(document, {} as RunResult)).toBe(file);
+  expect(await reporter!.onRunEnd(document)).toBe(file);
   return { file, html: await readFile(file, 'utf8') };
 }
 

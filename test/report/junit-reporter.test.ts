@@ -6,7 +6,6 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReporters } from '../../src/report/registry.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
-import type { RunResult } from '../../src/engine/run.ts';
 import { checksOf, copyOf, localServerReachable, realRuns, removeScratch, type RealRuns } from './real-runs.ts';
 
 interface Testcase {
@@ -41,7 +40,7 @@ const parser = new XMLParser({
 async function writeJunit(document: ReportDocument, dir: string): Promise<{ xml: string; suite: Suite; root: Record<string, string> }> {
   await mkdir(dir, { recursive: true });
   const [reporter] = createReporters(['junit'], { reportDir: dir, out: () => undefined, quiet: true });
-  const file = await reporter!.onRunEnd(document, {} as RunResult);
+  const file = await reporter!.onRunEnd(document);
   expect(file).toBe(join(dir, 'junit.xml'));
   const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
   expect(XMLValidator.validate(xml)).toBe(true);

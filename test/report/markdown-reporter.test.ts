@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src/engine/run.ts';
 import { MarkdownReporter } from '../../src/report/markdown-reporter.ts';
 import { createReporters } from '../../src/report/registry.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
@@ -16,7 +15,7 @@ const VERDICT = { pass: '✅ pass', violation: '❌ violation', 'over-restrictiv
 async function writeSummary(document: ReportDocument, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   const [reporter] = createReporters(['markdown'], { reportDir: dir, out: () => undefined, quiet: true });
-  expect(await reporter!.onRunEnd(document, {} as RunResult)).toBe(join(dir, 'summary.md'));
+  expect(await reporter!.onRunEnd(document)).toBe(join(dir, 'summary.md'));
   return readFile(join(dir, 'summary.md'), 'utf8');
 }
 

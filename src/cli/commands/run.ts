@@ -8,6 +8,7 @@ import { exitCodeOf, toDocument } from '../../report/report-document.ts';
 import { createReporters, DEFAULT_FORMATS } from '../../report/registry.ts';
 import type { Reporter } from '../../report/reporter.ts';
 import { defaultSpecsDir, loadSpecs } from '../../spec/loader.ts';
+import { KitError } from '../../errors/kit-error.ts';
 import type { CommandContext } from '../context.ts';
 import { VERSION } from '../version.ts';
 
@@ -26,6 +27,7 @@ export interface RunArgs {
   timeBudget?: number;
   stress?: boolean;
   workers: number;
+  shard?: string;
   statementTimeout?: number;
   reportDir: string;
   format?: string[];
@@ -63,6 +65,7 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
       shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions },
       stress: args.stress,
       workers: args.workers,
+      shard: args.shard ? parseShard(args.shard) : undefined,
       statementTimeoutMs: args.statementTimeout,
       signal: interrupt.signal,
       listener: fanOut(reporters),
@@ -73,10 +76,21 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
   }
   const document = toDocument(result, { version: VERSION, reportPath: resolve(reportDir, 'report.json') });
   for (const reporter of reporters) {
-    const written = await reporter.onRunEnd(document, result);
+    const written = await reporter.onRunEnd(document);
     if (written && !args.quiet) context.err(`${reporter.name} report: ${written}`);
   }
   return exitCodeOf(result);
+}
+
+/** Parses --shard i/n (1-based i); anything else is a usage error. */
+export function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new KitError('usage', `--shard must be i/n with 1 ≤ i ≤ n, got "${text}"`, { fix: 'e.g. --shard 2/4 for the second of four jobs' });
+  }
+  return { index, count };
 }
 
 /** One listener that forwards every event to every reporter. */
