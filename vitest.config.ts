@@ -18,5 +18,7 @@ export default defineConfig({
     fileParallelism: false,
     // Two matrix rows at a time: the machine has two cores, shared with the servers.
     maxConcurrency: 2,
+    // The kit's own test runs must not write a failure corpus into the working tree.
+    env: { PGCONFORM_CORPUS: '' },
   },
 });

@@ -49,6 +49,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
           .option('stress', { type: 'boolean', describe: 'free concurrency, no scheduler (findings may not replay)' })
           .option('workers', { type: 'number', default: 2, describe: 'rule checks run at once' })
+          .option('corpus', {
+            type: 'string',
+            default: process.env.PGCONFORM_CORPUS ?? '.pgconform/corpus',
+            describe: 'folder of failures found before: replayed first, new ones saved (--no-corpus to switch off; also $PGCONFORM_CORPUS)',
+          })
           .option('shard', { type: 'string', describe: 'run only the i-th of n shares of the rule × isolation checks, e.g. 2/4 (combine with pgconform merge)' })
           .option('statement-timeout', { type: 'number', default: 5000, describe: 'milliseconds a step may run; one that hits it is an infrastructure error' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports are written' })
@@ -80,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
             stress: a.stress,
             workers: a.workers,
             shard: a.shard,
+            corpus: a.corpus as string | false,
             statementTimeout: a.statementTimeout,
             reportDir: a.reportDir,
             format: a.format,

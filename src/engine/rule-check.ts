@@ -25,6 +25,8 @@ export interface CheckOptions {
   readonly shape?: ScenarioShape;
   /** Free concurrency instead of the deterministic scheduler; findings are not guaranteed to replay. */
   readonly stress?: boolean;
+  /** Scenarios that failed before (the corpus): replayed first, whatever the seed. */
+  readonly corpus?: readonly Scenario[];
   /** Aborting stops the search after the scenario in flight; the check is reported as an error. */
   readonly signal?: AbortSignal;
   /** Called after every execution (progress display). */
@@ -45,8 +47,8 @@ export interface Counterexample {
   readonly shrinks: number;
   /** False for stress-mode findings and unconfirmed ones. */
   readonly replayable: boolean;
-  /** "truth-table" when found by a truth-table probe, "property" otherwise. */
-  readonly foundBy: 'truth-table' | 'property';
+  /** How it was found: a truth-table probe, a corpus entry replayed, or the property search. */
+  readonly foundBy: 'truth-table' | 'corpus' | 'property';
 }
 
 /** The verdict of one rule at one isolation level. */
@@ -98,30 +100,44 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   });
 
   try {
+    // Known scenarios first: truth-table probes (row rules) and the corpus of earlier failures.
+    const known: Array<{ scenario: Scenario; execution: Execution; foundBy: 'truth-table' | 'corpus' }> = [];
     let truthTable: TruthTableResult | undefined;
     if (rule.truthTable && !options.path) {
       const probed = await checkTruthTable(rule, executor, options.isolation);
       truthTable = probed.result;
-      const worst = pickWorst(probed.failures.map((f) => ({ ...f, kind: f.execution.verdict.kind })));
-      if (worst) {
-        const counterexample: Counterexample = {
-          kind: worst.execution.verdict.kind as Counterexample['kind'],
-          scenario: worst.scenario,
-          history: worst.execution.history,
-          verdict: worst.execution.verdict,
-          seed: options.seed,
-          path: '',
-          shrinks: 0,
-          replayable: true,
-          foundBy: 'truth-table',
-        };
-        if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
-        if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
-        // An over-restrictive cell: keep looking for a violation, which outranks it.
-        const searched = await search(rule, options, execute, 'violation');
-        if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
-        return result('over-restrictive', { counterexample, truthTable });
+      known.push(...probed.failures.map((f) => ({ ...f, foundBy: 'truth-table' as const })));
+    }
+    for (const saved of options.corpus ?? []) {
+      const scenario = { ...saved, isolation: options.isolation };
+      try {
+        const execution = await execute(scenario);
+        if (execution.verdict.kind === 'violation' || execution.verdict.kind === 'over-restrictive') known.push({ scenario, execution, foundBy: 'corpus' });
+      } catch (error) {
+        if (error instanceof InfrastructureFailure && !options.signal?.aborted) throw error;
+        notes.push(`a corpus entry no longer fits the spec or schema and was skipped: ${error instanceof Error ? error.message : String(error)}`);
       }
+    }
+    if (options.corpus?.length) notes.push(`replayed ${options.corpus.length} corpus entr${options.corpus.length === 1 ? 'y' : 'ies'} first`);
+    const worst = pickWorst(known.map((f) => ({ ...f, kind: f.execution.verdict.kind })));
+    if (worst) {
+      const counterexample: Counterexample = {
+        kind: worst.execution.verdict.kind as Counterexample['kind'],
+        scenario: worst.scenario,
+        history: worst.execution.history,
+        verdict: worst.execution.verdict,
+        seed: options.seed,
+        path: '',
+        shrinks: 0,
+        replayable: true,
+        foundBy: worst.foundBy,
+      };
+      if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
+      if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
+      // An over-restrictive finding: keep looking for a violation, which outranks it.
+      const searched = await search(rule, options, execute, 'violation');
+      if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
+      return result('over-restrictive', { counterexample, truthTable });
     }
     const first = await search(rule, options, execute, 'violation');
     if (first.counterexample || !first.overRestrictiveAt) {

@@ -2,6 +2,7 @@ import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import { readSchemaFiles } from '../db/schema-source.ts';
 import { isKitError, KitError } from '../errors/kit-error.ts';
+import type { Corpus } from '../corpus/corpus.ts';
 import type { LoadedSpec } from '../spec/loader.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { checkRule, type RuleCheck } from './rule-check.ts';
@@ -26,6 +27,8 @@ export interface RunOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Per-statement timeout of the sessions (default 5 s); a step that hits it is an infrastructure error. */
   readonly statementTimeoutMs?: number;
+  /** Failures found before, replayed first; new confirmed failures are saved there. */
+  readonly corpus?: Corpus;
   /** Aborting stops the run after the scenarios in flight; the result holds what was done. */
   readonly signal?: AbortSignal;
   readonly listener?: RunListener;
@@ -179,8 +182,10 @@ async function checkOnNewDatabase(
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
   const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs });
+  const saved = await options.corpus?.load(spec.rule.id, isolation);
   try {
-    return await checkRule(spec.rule, executor, {
+    const check = await checkRule(spec.rule, executor, {
+      corpus: saved?.scenarios,
       isolation,
       runs: options.runs,
       seed: options.seed,
@@ -191,6 +196,10 @@ async function checkOnNewDatabase(
       signal: options.signal,
       onExecution: (execution) => options.listener?.onExecution?.(spec, isolation, execution),
     });
+    for (const file of saved?.skipped ?? []) check.notes.push(`corpus file ${file} does not parse and was skipped`);
+    const file = check.counterexample && check.counterexample.foundBy !== 'corpus' ? await options.corpus?.save(spec.rule.id, check.counterexample, sandbox.schema.map((f) => f.path)) : undefined;
+    if (file) check.notes.push(`saved to the corpus: ${file}`);
+    return check;
   } finally {
     await executor.close();
   }

@@ -123,7 +123,7 @@ function truthTable(table: NonNullable<Check['truthTable']>): string {
 }
 
 function counterexampleBlock(c: Counterexample, id: string): string {
-  const found = c.foundBy === 'property' ? `found by property search (seed ${c.seed}, path <code>${esc(c.path)}</code>, ${c.shrinks} shrinks)` : 'found by the truth table';
+  const found = c.foundBy === 'property' ? `found by property search (seed ${c.seed}, path <code>${esc(c.path)}</code>, ${c.shrinks} shrinks)` : c.foundBy === 'corpus' ? 'found by replaying the failure corpus' : 'found by the truth table';
   const rows = c.offendingRows?.length ? `<h4>Offending rows</h4>${rowsTable(c.offendingRows)}` : '';
   return `<div class="counterexample">
 <p class="headline v-${c.kind}">${esc(headline(c))}</p>

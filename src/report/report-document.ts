@@ -87,7 +87,7 @@ export const reportSchema = z.object({
           counterexample: z
             .object({
               kind: z.enum(['violation', 'over-restrictive', 'error']),
-              foundBy: z.enum(['truth-table', 'property']),
+              foundBy: z.enum(['truth-table', 'corpus', 'property']),
               seed: z.number(),
               path: z.string(),
               shrinks: z.number(),

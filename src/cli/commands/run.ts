@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { Corpus } from '../../corpus/corpus.ts';
 import { chooseProvider } from '../../db/provider-choice.ts';
 import { liveSandboxes } from '../../db/sandbox.ts';
 import type { StartedServer } from '../../db/provider.ts';
@@ -28,6 +29,8 @@ export interface RunArgs {
   stress?: boolean;
   workers: number;
   shard?: string;
+  /** Corpus folder; false or '' switches it off. */
+  corpus?: string | false;
   statementTimeout?: number;
   reportDir: string;
   format?: string[];
@@ -66,6 +69,7 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
       stress: args.stress,
       workers: args.workers,
       shard: args.shard ? parseShard(args.shard) : undefined,
+      corpus: args.corpus ? new Corpus(resolve(args.corpus)) : undefined,
       statementTimeoutMs: args.statementTimeout,
       signal: interrupt.signal,
       listener: fanOut(reporters),
