@@ -357,8 +357,13 @@ class ScheduledRun {
   private async settleOrBlock(session: SessionState): Promise<void> {
     const pending = session.pending!;
     const others = this.sessions.filter((s) => s !== session).map((s) => s.pid);
+    // A new step usually ends within the poll interval; one already seen waiting usually still waits,
+    // so ask the lock table first rather than sleep a poll interval on every step of the others.
+    let first = pending.event.waitedFor === undefined;
     for (;;) {
-      if (await settledWithin(pending, this.executor.pollMs)) return this.complete(session);
+      if (first && (await settledWithin(pending, this.executor.pollMs))) return this.complete(session);
+      first = true;
+      if (pending.settled) return this.complete(session);
       const by = await this.executor.blockedBy(session, others);
       if (pending.settled) return this.complete(session);
       if (by) {
