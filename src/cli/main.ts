@@ -24,6 +24,19 @@ const serverOptions = <T>(y: Argv<T>) =>
     .option('docker', { type: 'boolean', describe: 'start PostgreSQL in a Docker container (testcontainers)' })
     .option('pg-version', { type: 'string', describe: 'PostgreSQL image version for --docker, e.g. 16' });
 
+/** How hard a command searches: the options run and diff share. */
+const searchOptions = <T>(y: Argv<T>) =>
+  y
+    .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule and isolation level' })
+    .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
+    .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' });
+
+function checkSearchOptions(a: { runs: number; sessions: number; seed?: number }): void {
+  positiveInteger('--runs', a.runs);
+  positiveInteger('--sessions', a.sessions, 8);
+  if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
+}
+
 /** Parses argv, runs the command, and returns the exit code; errors become one line. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.Pass;
@@ -38,14 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       'run [specs..]',
       'check rules against a live schema (rule ids or spec files; all specs by default)',
       (y) =>
-        serverOptions(y)
+        searchOptions(serverOptions(y))
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
           .option('schema', { type: 'string', array: true, describe: 'schema files applied in order (default: the schema each spec names)' })
-          .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule and isolation level' })
-          .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
           .option('path', { type: 'string', describe: 'fast-check path of a failing run to replay from the seed' })
           .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'] })
-          .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' })
           .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
           .option('stress', { type: 'boolean', describe: 'free concurrency, no scheduler (findings may not replay)' })
           .option('workers', { type: 'number', default: 2, describe: 'rule checks run at once' })
@@ -60,11 +70,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
-            positiveInteger('--runs', a.runs);
+            checkSearchOptions(a);
             positiveInteger('--workers', a.workers);
-            positiveInteger('--sessions', a.sessions, 8);
             positiveInteger('--statement-timeout', a['statement-timeout']);
-            if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
             if (a['time-budget'] !== undefined && !(a['time-budget'] > 0)) throw new Error('--time-budget must be a positive number of seconds');
             return true;
           }),
@@ -140,22 +148,17 @@ export async function main(argv: string[]): Promise<number> {
       'diff [specs..]',
       'compare how two schemas answer the rules (exit 1 when a rule now fails or an allowed operation is now rejected); --migration checks a migration on generated data',
       (y) =>
-        serverOptions(y)
+        searchOptions(serverOptions(y))
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
           .option('before', { type: 'string', demandOption: true, describe: 'schema source: a .sql file, a folder of .sql files (name order), or <git-rev>:<path>' })
           .option('after', { type: 'string', describe: 'schema source to compare with --before' })
           .option('migration', { type: 'string', describe: 'a migration .sql file applied to a --before database holding generated data' })
           .option('down', { type: 'string', describe: 'its down migration: must restore the previous behaviour' })
-          .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule, executed on both schemas' })
-          .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
           .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
-          .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' })
           .option('json', { type: 'boolean', describe: 'print the result as JSON instead of text' })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
-            positiveInteger('--runs', a.runs);
-            positiveInteger('--sessions', a.sessions, 8);
-            if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
+            checkSearchOptions(a);
             return true;
           }),
       async (a) => {

@@ -5,22 +5,16 @@ import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Corpus } from '../corpus/corpus.ts';
 import type { LoadedSpec } from '../spec/loader.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
-import { checkRule, type RuleCheck } from './rule-check.ts';
+import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
 import { SEVERITY, type VerdictKind } from './verdict.ts';
 
-/** What to run and how hard. */
-export interface RunOptions {
+/** What to run and how hard: the search options of one rule check, for every rule and isolation level. */
+export interface RunOptions extends Pick<CheckOptions, 'runs' | 'seed' | 'path' | 'timeBudgetMs' | 'shape' | 'stress' | 'signal'> {
   readonly specs: readonly LoadedSpec[];
   /** Schema files applied in order; when absent, each spec's own default schema. */
   readonly schema?: readonly string[];
   readonly isolation: readonly IsolationLevel[];
-  readonly runs: number;
-  readonly seed: number;
-  readonly path?: string;
-  readonly timeBudgetMs?: number;
-  readonly shape?: ScenarioShape;
-  readonly stress?: boolean;
   /** Rule checks run at once, each on its own database (default 2). */
   readonly workers?: number;
   /** Run only this job's share of the rule × isolation checks (1-based index of count), for CI machines in parallel. */
@@ -29,8 +23,6 @@ export interface RunOptions {
   readonly statementTimeoutMs?: number;
   /** Failures found before, replayed first; new confirmed failures are saved there. */
   readonly corpus?: Corpus;
-  /** Aborting stops the run after the scenarios in flight; the result holds what was done. */
-  readonly signal?: AbortSignal;
   readonly listener?: RunListener;
 }
 
