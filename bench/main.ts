@@ -34,8 +34,9 @@ try {
   await server.stop();
 }
 await mkdir('reports', { recursive: true });
-await writeFile(throughputOnly ? 'reports/bench-throughput.json' : 'reports/bench.json', `${JSON.stringify(figures, null, 2)}\n`);
-console.log('wrote reports/bench.json');
+const output = throughputOnly ? 'reports/bench-throughput.json' : 'reports/bench.json';
+await writeFile(output, `${JSON.stringify(figures, null, 2)}\n`);
+console.log(`wrote ${output}`);
 
 async function benchReset(server: StartedServer) {
   const sandbox = await Sandbox.create(server, await readSchemaFiles(['fixtures/profile-requires-membership/reference.sql']));

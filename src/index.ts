@@ -25,6 +25,8 @@ export { loadSpecs, loadSpecFile, type LoadedSpec } from './spec/loader.ts';
 export { readFixtures, expectedVerdict, type Fixture } from './spec/fixture.ts';
 export { toDocument, reportSchema, REPORT_SCHEMA_VERSION, exitCodeOf, type ReportDocument } from './report/report-document.ts';
 export { createReporters, REPORTERS } from './report/registry.ts';
+export { readReport } from './report/read-report.ts';
+export { mergeReports } from './report/merge.ts';
 export type { Reporter, ReporterContext } from './report/reporter.ts';
 export { KitError, ExitCode, isKitError } from './errors/kit-error.ts';
 

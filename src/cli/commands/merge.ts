@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { mergeReports } from '../../report/merge.ts';
 import { createReporters, DEFAULT_FORMATS } from '../../report/registry.ts';
 import type { CommandContext } from '../context.ts';
-import { readReport } from './replay.ts';
+import { readReport } from '../../report/read-report.ts';
 
 /** Arguments of `pgconform merge`. */
 export interface MergeArgs {

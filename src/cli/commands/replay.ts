@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { chooseProvider } from '../../db/provider-choice.ts';
 import { readSchemaFiles } from '../../db/schema-source.ts';
@@ -7,7 +7,7 @@ import { toVitestRegression } from '../../report/export-vitest.ts';
 import { replayScenario } from '../../engine/replay.ts';
 import type { Scenario } from '../../engine/scenario.ts';
 import { KitError } from '../../errors/kit-error.ts';
-import { reportSchema, type ReportDocument } from '../../report/report-document.ts';
+import { readReport } from '../../report/read-report.ts';
 import { timeline } from '../../report/timeline.ts';
 import { loadSpecFile } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
@@ -91,31 +91,6 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
     await server.stop();
   }
   return reproduced > 0 ? 1 : 0;
-}
-
-/** Reads and validates a report; anything else is a usage error naming the file. */
-export async function readReport(path: string): Promise<ReportDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new KitError('usage', `cannot read the report: ${(error as Error).message}`, { where: path, fix: 'pass the report.json a run wrote' });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new KitError('usage', 'the report is not JSON', { where: path, fix: 'pass the report.json a run wrote' });
-  }
-  const checked = reportSchema.safeParse(parsed);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new KitError('usage', `the report does not match schema version 1 at ${issue?.path.join('.') || 'top level'}: ${issue?.message}`, {
-      where: path,
-      fix: 'pass a report.json written by this version of pgconform',
-    });
-  }
-  return checked.data;
 }
 
 /** The spec a report's rule came from, loaded again. */
