@@ -22,6 +22,16 @@ export type { ExecutionVerdict, VerdictKind } from './engine/verdict.ts';
 
 // Specs, fixtures and reports.
 export { loadSpecs, loadSpecFile, type LoadedSpec } from './spec/loader.ts';
+export { defineConfig, loadConfig, findConfig, type PgconformConfig, type LoadedConfig } from './config/config-file.ts';
+export { bindRule, ruleBindingSchema, type RuleBinding, type PoolBinding, type PredicateBinding } from './config/rule-binding.ts';
+export { loadRuleSet, type RuleSetOptions } from './config/rule-set.ts';
+export { inferConfig } from './init/infer-config.ts';
+export { renderConfig, type ConfigFormat, type ConfigHeader } from './init/config-writer.ts';
+export { catalogOfSchema, catalogOfDatabase, writeInitConfig } from './init/init.ts';
+export { parsePredicate, checkPasses, type ParsedPredicate } from './init/predicate-text.ts';
+export type { InitProposal, ProposedRule, DraftRule, InitNote } from './init/proposal.ts';
+export { readCatalog, type Catalog, type CatalogTable, type CatalogColumn, type CatalogIndex, type CatalogConstraint, type CatalogTrigger } from './catalog/catalog.ts';
+export { checkRuleReferences } from './catalog/rule-references.ts';
 export { readFixtures, expectedVerdict, type Fixture } from './spec/fixture.ts';
 export { toDocument, reportSchema, REPORT_SCHEMA_VERSION, exitCodeOf, type ReportDocument } from './report/report-document.ts';
 export { createReporters, REPORTERS } from './report/registry.ts';
@@ -33,4 +43,24 @@ export { KitError, ExitCode, isKitError } from './errors/kit-error.ts';
 // Behavioural diff between two schemas, migration safety, schema sources.
 export { diffSchemas, type SchemaDiff, type SchemaDiffOptions } from './diff/diff-schemas.ts';
 export { checkMigration, type MigrationCheck, type MigrationCheckOptions } from './migration/migration-check.ts';
-export { readSource } from './source/read-source.ts';
+export { readSource, readSources, readMigrations } from './source/read-source.ts';
+export { schemaFiles, schemaFilesAt, type SchemaSource, type SchemaTarget } from './source/schema-source.ts';
+export type { SchemaFile } from './db/schema-source.ts';
+export { migrateCommand, migrationEnvironment, DEFAULT_MIGRATE_TIMEOUT_MS, type MigrateCommandOptions } from './source/migrate-command.ts';
+export { readLiveSchema, liveSchemaSource, type LiveSchema, type LiveSchemaOptions } from './source/live-schema.ts';
+export { schemaFromCatalog } from './source/catalog-schema.ts';
+
+// The enforcement map: which objects enforce each rule, which are fragile by construction, confirmed by a short run.
+export { explainRules, explanationExitCode, confirmationOf, EXPLAIN_RUNS, type ExplainOptions, type Explanation, type RuleExplanation, type Confirmation, type ConfirmationStatus } from './explain/explanation.ts';
+export { mapEnforcement, type EnforcementMap, type MappedObject, type MappedKind } from './explain/enforcement-map.ts';
+export type { Fragility, FragilityKind } from './explain/fragility.ts';
+
+// Auditing the data a live database already holds, read-only.
+export { auditDatabase, auditExitCode, AUDIT_DEFAULTS, type AuditOptions, type AuditResult, type RuleAudit } from './audit/audit.ts';
+export { auditDocumentSchema, toAuditDocument, AUDIT_SCHEMA_VERSION, type AuditDocument } from './audit/audit-document.ts';
+export type { SchemaProblem } from './audit/schema-problem.ts';
+
+// Mutation testing: how strong the specs are against small changes to the schema's own objects.
+export { mutateOnServer, mutationExitCode, type MutationOptions, type MutationResult, type RuleMutation, type MutantResult, type MutantStatus } from './mutation/mutation-run.ts';
+export { deriveMutants, MUTANT_KINDS, type Mutant, type MutantKind } from './mutation/derive-mutants.ts';
+export type { SurvivorClass, SurvivorKind } from './mutation/survivor.ts';

@@ -4,13 +4,19 @@ import { redactUrl } from '../db/connection.ts';
 import { DEFAULT_RUNS } from '../engine/rule-check.ts';
 import { ISOLATION_LEVELS, type IsolationLevel } from '../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
+import { EXPLAIN_RUNS } from '../explain/explanation.ts';
 import { REPORTERS } from '../report/registry.ts';
+import { auditCommand } from './commands/audit.ts';
 import { diffCommand } from './commands/diff.ts';
+import { initCommand } from './commands/init.ts';
+import { explainCommand } from './commands/explain.ts';
 import { listCommand } from './commands/list.ts';
 import { mergeCommand } from './commands/merge.ts';
+import { mutateCommand } from './commands/mutate.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
 import type { CommandContext } from './context.ts';
+import { schemaArgsOf, schemaOptions } from './schema-options.ts';
 import { VERSION } from './version.ts';
 
 const context: CommandContext = {
@@ -47,13 +53,13 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION)
     .option('debug', { type: 'boolean', describe: 'print stack traces and server logs' })
     .option('specs-dir', { type: 'string', describe: 'folder of spec files (default ./specs)' })
+    .option('config', { type: 'string', describe: 'configuration file binding rule templates to your schema (default ./pgconform.config.{ts,json} when present; --no-config to ignore it)' })
     .command(
       'run [specs..]',
       'check rules against a live schema (rule ids or spec files; all specs by default)',
       (y) =>
-        searchOptions(serverOptions(y))
+        schemaOptions(searchOptions(serverOptions(y)))
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
-          .option('schema', { type: 'string', array: true, describe: 'schema files applied in order (default: the schema each spec names)' })
           .option('path', { type: 'string', describe: 'fast-check path of a failing run to replay from the seed' })
           .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'] })
           .option('time-budget', { type: 'number', describe: 'seconds per rule and isolation level before the search stops' })
@@ -83,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
             url: a.url,
             docker: a.docker,
             pgVersion: a.pgVersion,
-            schema: a.schema,
+            ...schemaArgsOf(a),
             runs: a.runs,
             seed: a.seed,
             path: a.path,
@@ -100,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
             quiet: a.quiet,
             debug: a.debug,
             specsDir: a.specsDir,
+            config: a.config as string | false | undefined,
           },
           context,
         );
@@ -123,7 +130,65 @@ export async function main(argv: string[]): Promise<number> {
       'list the rules: id, description, source',
       (y) => y.positional('specs', { type: 'string', array: true, default: [] as string[] }),
       async (a) => {
-        exitCode = await listCommand({ specs: a.specs as string[], specsDir: a.specsDir }, context);
+        exitCode = await listCommand({ specs: a.specs as string[], specsDir: a.specsDir, config: a.config as string | false | undefined }, context);
+      },
+    )
+    .command(
+      'audit [specs..]',
+      'read-only: the rows of a live database that break the rules (exit 1 when a rule has offending rows)',
+      (y) =>
+        y
+          .positional('specs', { type: 'string', array: true, default: [] as string[] })
+          .option('url', { type: 'string', describe: 'the database to audit, read in one read-only transaction (default $DATABASE_URL)' })
+          .option('limit', { type: 'number', default: 10, describe: 'offending rows shown per rule (the count is always complete)' })
+          .option('statement-timeout', { type: 'number', default: 30_000, describe: 'milliseconds one invariant query may run' })
+          .option('lock-timeout', { type: 'number', default: 2_000, describe: 'milliseconds a query may wait for a lock held by another session' })
+          .option('search-path', { type: 'string', describe: "schemas the rules' table names resolve in, comma-separated (default: the role's search_path)" })
+          .option('json', { type: 'boolean', describe: 'print the result as JSON (the audit.json document) instead of text' })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where audit.json is written' })
+          .option('report', { type: 'boolean', default: true, describe: 'write audit.json (--no-report: do not)' })
+          .check((a) => {
+            if (!Number.isInteger(a.limit) || a.limit < 0) throw new Error(`--limit must be a whole number from 0, got ${a.limit}`);
+            positiveInteger('--statement-timeout', a['statement-timeout']);
+            positiveInteger('--lock-timeout', a['lock-timeout']);
+            return true;
+          }),
+      async (a) => {
+        exitCode = await auditCommand(
+          {
+            specs: a.specs as string[],
+            specsDir: a.specsDir,
+            config: a.config as string | false | undefined,
+            url: a.url,
+            limit: a.limit,
+            statementTimeout: a.statementTimeout,
+            lockTimeout: a.lockTimeout,
+            searchPath: a.searchPath,
+            json: a.json,
+            reportDir: a.reportDir,
+            report: a.report,
+          },
+          context,
+        );
+      },
+    )
+    .command(
+      'init',
+      'write a starting configuration: a rule template instantiated for each unique index, CHECK, cascading foreign key and recognised trigger of a schema',
+      (y) =>
+        y
+          .option('schema', { type: 'string', array: true, describe: 'schema files or folders (or <git-rev>:<path>) built in a sandbox and read' })
+          .option('url', { type: 'string', describe: 'without --schema: the database whose catalog is read (read-only); with --schema: the server the sandbox is made on. Default $DATABASE_URL' })
+          .option('docker', { type: 'boolean', describe: 'with --schema: build it in a Docker container (testcontainers)' })
+          .option('pg-version', { type: 'string', describe: 'PostgreSQL image version for --docker, e.g. 16' })
+          .option('format', { type: 'string', choices: ['ts', 'json'] as const, default: 'ts' as const, describe: 'pgconform.config.ts (defineConfig, // comments) or pgconform.config.json (comment fields)' })
+          .option('out', { type: 'string', describe: 'file to write (default pgconform.config.ts or .json in the working directory)' })
+          .option('force', { type: 'boolean', describe: 'overwrite the file if it exists (otherwise exit 2)' }),
+      async (a) => {
+        exitCode = await initCommand(
+          { schema: a.schema, url: a.url, docker: a.docker, pgVersion: a.pgVersion, format: a.format, out: a.out, force: a.force, debug: a.debug },
+          context,
+        );
       },
     )
     .command(
@@ -180,6 +245,89 @@ export async function main(argv: string[]): Promise<number> {
             quiet: a.quiet,
             debug: a.debug,
             specsDir: a.specsDir,
+            config: a.config as string | false | undefined,
+          },
+          context,
+        );
+      },
+    )
+    .command(
+      'explain [specs..]',
+      'which database objects enforce each rule, which are fragile by construction, and a short run that confirms or refutes it (exit 1 when the run finds a failure)',
+      (y) =>
+        schemaOptions(searchOptions(serverOptions(y)))
+          .positional('specs', { type: 'string', array: true, default: [] as string[] })
+          .option('runs', { type: 'number', default: EXPLAIN_RUNS, describe: 'scenarios of the confirming run per rule' })
+          .option('time-budget', { type: 'number', describe: 'seconds per rule before the confirming run stops' })
+          .option('run', { type: 'boolean', default: true, describe: 'confirm the map with a short run (--no-run: the map only, exit 0)' })
+          .option('json', { type: 'boolean', describe: 'print the explanation as JSON (the explain.json document) instead of text' })
+          .option('report-dir', { type: 'string', describe: 'write explain.json into this folder' })
+          .option('quiet', { type: 'boolean', describe: 'no progress output' })
+          .check((a) => {
+            checkSearchOptions(a);
+            if (a['time-budget'] !== undefined && !(a['time-budget'] > 0)) throw new Error('--time-budget must be a positive number of seconds');
+            return true;
+          }),
+      async (a) => {
+        exitCode = await explainCommand(
+          {
+            specs: a.specs as string[],
+            ...schemaArgsOf(a),
+            url: a.url,
+            docker: a.docker,
+            pgVersion: a.pgVersion,
+            runs: a.runs,
+            seed: a.seed,
+            sessions: a.sessions,
+            timeBudget: a.timeBudget,
+            run: a.run,
+            json: a.json,
+            reportDir: a.reportDir,
+            quiet: a.quiet,
+            debug: a.debug,
+            specsDir: a.specsDir,
+            config: a.config as string | false | undefined,
+          },
+          context,
+        );
+      },
+    )
+    .command(
+      'mutate [specs..]',
+      'how strong the specs are: mutants of the schema derived from its catalog, a score per rule, and survivors classified (exit 1 when a behaviour-changing mutant survives)',
+      (y) =>
+        searchOptions(serverOptions(y))
+          .positional('specs', { type: 'string', array: true, default: [] as string[] })
+          .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
+          .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
+          .option('workers', { type: 'number', default: 2, describe: 'mutants checked at once' })
+          .option('report-dir', { type: 'string', default: 'reports', describe: 'where mutate.json is written' })
+          .option('json', { type: 'boolean', describe: 'print the result as JSON (the mutate.json document) instead of text' })
+          .option('quiet', { type: 'boolean', describe: 'no progress output' })
+          .check((a) => {
+            checkSearchOptions(a);
+            positiveInteger('--workers', a.workers);
+            return true;
+          }),
+      async (a) => {
+        exitCode = await mutateCommand(
+          {
+            specs: a.specs as string[],
+            schema: a.schema,
+            url: a.url,
+            docker: a.docker,
+            pgVersion: a.pgVersion,
+            runs: a.runs,
+            seed: a.seed,
+            sessions: a.sessions,
+            isolation: a.isolation as IsolationLevel,
+            workers: a.workers,
+            reportDir: a.reportDir,
+            json: a.json,
+            quiet: a.quiet,
+            debug: a.debug,
+            specsDir: a.specsDir,
+            config: a.config as string | false | undefined,
           },
           context,
         );

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { connect, quoteIdent, withDatabase, type ConnectionSettings } from './connection.ts';
 import type { StartedServer } from './provider.ts';
-import { applySchema, type SchemaFile } from './schema-source.ts';
+import type { SchemaFile } from './schema-source.ts';
 import { isServerError } from './sql-failure.ts';
 import { KitError } from '../errors/kit-error.ts';
+import { schemaFiles, type SchemaSource } from '../source/schema-source.ts';
 
 /** Prefix of every database the kit creates; nothing else is ever written to. */
 export const DATABASE_PREFIX = 'pgconform_';
@@ -26,24 +27,35 @@ export class Sandbox implements AsyncDisposable {
   private readonly created: string[] = [];
   private workerCount = 0;
   private disposed = false;
+  private applied: readonly SchemaFile[] = [];
 
   private constructor(
     readonly server: StartedServer,
-    readonly schema: readonly SchemaFile[],
+    /** Where the schema came from; its labels name the schema in reports. */
+    readonly source: SchemaSource,
   ) {
     this.id = randomBytes(5).toString('hex');
     this.template = `${DATABASE_PREFIX}${this.id}_template`;
   }
 
-  /** Creates the template database and applies the schema to it; on failure nothing is left behind. */
-  static async create(server: StartedServer, schema: readonly SchemaFile[]): Promise<Sandbox> {
-    const sandbox = new Sandbox(server, schema);
+  /** The SQL files applied to the template (none when a migration tool built the schema). */
+  get schema(): readonly SchemaFile[] {
+    return this.applied;
+  }
+
+  /**
+   * Creates the template database and builds the schema in it: SQL files applied in order, or any
+   * SchemaSource (a migration command, a copied live schema). On failure nothing is left behind.
+   */
+  static async create(server: StartedServer, schema: readonly SchemaFile[] | SchemaSource): Promise<Sandbox> {
+    const sandbox = new Sandbox(server, isFileList(schema) ? schemaFiles(schema) : schema);
     live.add(sandbox);
     try {
       await sandbox.createDatabase(sandbox.template, 'template0');
-      const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-schema' });
+      const settings = sandbox.settingsFor(sandbox.template);
+      const client = await connect(settings, { applicationName: 'pgconform-schema' });
       try {
-        await applySchema(client, schema);
+        sandbox.applied = await sandbox.source.build({ settings, client });
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -103,6 +115,10 @@ export class Sandbox implements AsyncDisposable {
       await admin.end().catch(() => undefined);
     }
   }
+}
+
+function isFileList(schema: readonly SchemaFile[] | SchemaSource): schema is readonly SchemaFile[] {
+  return Array.isArray(schema);
 }
 
 /** CREATE DATABASE … TEMPLATE fails while another session is still leaving the template; retry briefly. */

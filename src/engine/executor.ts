@@ -79,7 +79,7 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Opens the observer and `maxSessions` session connections to a worker database. */
   static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
-    const full: Required<ExecutorOptions> = { statementTimeoutMs: 5_000, pollMs: 2, ...options };
+    const full: Required<ExecutorOptions> = { statementTimeoutMs: 5_000, pollMs: 1, ...options };
     const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
     const sessions: SessionState[] = [];
     try {
@@ -227,7 +227,8 @@ export class ScenarioExecutor implements AsyncDisposable {
 }
 
 function blankSession(index: number, client: pg.Client, pid: number): SessionState {
-  return { index, client, pid, steps: [], next: 0, inTransaction: false, aborted: false, txWrites: [], othersActed: false };
+  // pending must be cleared explicitly: Object.assign leaves a key the blank state does not name.
+  return { index, client, pid, steps: [], next: 0, inTransaction: false, aborted: false, txWrites: [], othersActed: false, pending: undefined };
 }
 
 /** One execution of one scenario: the schedule, the sessions' states, the history. */

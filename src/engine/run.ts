@@ -1,9 +1,12 @@
+import { readCatalog } from '../catalog/catalog.ts';
+import { checkRuleReferences } from '../catalog/rule-references.ts';
+import { connect } from '../db/connection.ts';
 import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
-import { readSchemaFiles } from '../db/schema-source.ts';
 import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Corpus } from '../corpus/corpus.ts';
-import type { LoadedSpec } from '../spec/loader.ts';
+import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
+import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
@@ -12,8 +15,11 @@ import { SEVERITY, type VerdictKind } from './verdict.ts';
 /** What to run and how hard: the search options of one rule check, for every rule and isolation level. */
 export interface RunOptions extends Pick<CheckOptions, 'runs' | 'seed' | 'path' | 'timeBudgetMs' | 'shape' | 'stress' | 'signal'> {
   readonly specs: readonly LoadedSpec[];
-  /** Schema files applied in order; when absent, each spec's own default schema. */
-  readonly schema?: readonly string[];
+  /**
+   * The schema every rule runs on: files applied in order, or any SchemaSource (a migrations folder, a
+   * migration command, a copied live schema; see src/source). When absent, each spec's own default schema.
+   */
+  readonly schema?: readonly string[] | SchemaSource;
   readonly isolation: readonly IsolationLevel[];
   /** Rule checks run at once, each on its own database (default 2). */
   readonly workers?: number;
@@ -87,10 +93,10 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   const sandboxes: Sandbox[] = [];
   try {
     const tasks: Array<() => Promise<void>> = [];
-    for (const [files, specs] of groups) {
+    for (const [source, specs] of groups) {
       let sandbox: Sandbox;
       try {
-        sandbox = await Sandbox.create(server, await readSchemaFiles(files));
+        sandbox = await Sandbox.create(server, source);
       } catch (error) {
         // A schema that does not apply is the user's to fix (exit 2); a server that fails is reported per check.
         if (!isInfrastructureError(error)) throw error;
@@ -99,6 +105,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
         continue;
       }
       sandboxes.push(sandbox);
+      await checkReferences(sandbox, specs);
       for (const spec of specs) {
         for (const isolation of options.isolation) {
           if (!mine(spec, isolation)) continue;
@@ -120,7 +127,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   } finally {
     for (const sandbox of sandboxes) await sandbox.dispose();
   }
-  const rules = [...groups].flatMap(([files, specs]) =>
+  const rules = [...groups].flatMap(([source, specs]) =>
     specs.map((spec): RuleResult => {
       const ruleChecks = options.isolation.filter((level) => mine(spec, level)).flatMap((level) => checks.get(spec)?.filter((c) => c.isolation === level) ?? []);
       return {
@@ -128,7 +135,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
         title: spec.rule.title,
         source: spec.rule.source,
         specFile: spec.file,
-        schema: files,
+        schema: source.labels,
         verdict: worst(ruleChecks.map((c) => c.verdict)),
         checks: ruleChecks,
       };
@@ -154,6 +161,17 @@ function shardChecks(specs: readonly LoadedSpec[], isolation: readonly Isolation
   const ids = [...new Set(specs.map((s) => s.rule.id))].sort();
   const keys = ids.flatMap((id) => isolation.map((level) => `${id} ${level}`));
   return new Set(keys.filter((_, i) => (i % shard.count) + 1 === shard.index));
+}
+
+/** Every table and column the rules name must be in the schema: a misspelt name stops the run (exit 2) before any scenario. */
+async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): Promise<void> {
+  const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
+  try {
+    const catalog = await readCatalog(client);
+    for (const spec of specs) checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */
@@ -189,7 +207,7 @@ async function checkOnNewDatabase(
       onExecution: (execution) => options.listener?.onExecution?.(spec, isolation, execution),
     });
     for (const file of saved?.skipped ?? []) check.notes.push(`corpus file ${file} does not parse and was skipped`);
-    const file = check.counterexample && check.counterexample.foundBy !== 'corpus' ? await options.corpus?.save(spec.rule.id, check.counterexample, sandbox.schema.map((f) => f.path)) : undefined;
+    const file = check.counterexample && check.counterexample.foundBy !== 'corpus' ? await options.corpus?.save(spec.rule.id, check.counterexample, sandbox.source.labels) : undefined;
     if (file) check.notes.push(`saved to the corpus: ${file}`);
     return check;
   } finally {
@@ -197,22 +215,23 @@ async function checkOnNewDatabase(
   }
 }
 
-/** Specs that run on the same schema files share one template database. */
-function groupBySchema(specs: readonly LoadedSpec[], schema?: readonly string[]): Map<string[], LoadedSpec[]> {
-  const byKey = new Map<string, { files: string[]; specs: LoadedSpec[] }>();
+/** Specs that run on the same schema share one template database: a given source is shared by all, default schemas are grouped by their files. */
+function groupBySchema(specs: readonly LoadedSpec[], schema?: RunOptions['schema']): Map<SchemaSource, LoadedSpec[]> {
+  if (isSchemaSource(schema)) return specs.length === 0 ? new Map() : new Map([[schema, [...specs]]]);
+  const byKey = new Map<string, { source: SchemaSource; specs: LoadedSpec[] }>();
   for (const spec of specs) {
     const files = [...(schema ?? spec.defaultSchema ?? [])];
     if (files.length === 0) {
       throw new KitError('usage', `rule "${spec.rule.id}" has no schema to run against`, {
-        fix: 'pass --schema <file.sql>, or name a defaultSchema in the spec',
+        fix: 'pass --schema <file.sql>, --migrations <dir>, --migrate-cmd or --schema-from, or name a defaultSchema in the spec',
       });
     }
     const key = JSON.stringify(files);
-    const group = byKey.get(key) ?? { files, specs: [] };
+    const group = byKey.get(key) ?? { source: schemaFilesAt(files), specs: [] };
     group.specs.push(spec);
     byKey.set(key, group);
   }
-  return new Map([...byKey.values()].map((g) => [g.files, g.specs]));
+  return new Map([...byKey.values()].map((g) => [g.source, g.specs]));
 }
 
 /** Runs tasks with at most `size` at once; the first failure stops new tasks and is rethrown. */

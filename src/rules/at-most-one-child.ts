@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import { poolArbitrary, type Pool } from './pool.ts';
-import { evaluate, predicateSql, sameValue, type Predicate } from './predicate.ts';
+import { evaluate, predicateColumns, predicateSql, sameValue, type Predicate } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State } from './rule.ts';
 
@@ -92,6 +92,16 @@ export function atMostOneChild(config: AtMostOneChildConfig): Rule {
     title: config.title,
     source: config.source,
     tables: [parent.table, scope.table, child.table],
+    references: [
+      { key: 'parent.table', table: parent.table },
+      { key: 'parent.key', table: parent.table, column: parent.key, values: parent.pool.values },
+      { key: 'parent.exemptColumn', table: parent.table, column: parent.exemptColumn, values: parent.exemptValues.values },
+      ...predicateColumns(parent.exempt).map((column) => ({ key: 'parent.exempt', table: parent.table, column })),
+      { key: 'scope.table', table: scope.table },
+      { key: 'child.table', table: child.table },
+      { key: 'child.parentColumn', table: child.table, column: child.parentColumn, values: parent.pool.values },
+      { key: 'child.scopeColumn', table: child.table, column: child.scopeColumn, values: scope.pool.values },
+    ],
     setup: config.setup,
     operation,
     sql(op) {

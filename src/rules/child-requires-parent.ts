@@ -102,6 +102,15 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
     title: config.title,
     source: config.source,
     tables: [parent.table, child.table],
+    references: [
+      { key: 'parent.table', table: parent.table },
+      ...parentColumns.map((column) => ({ key: `parent.columns.${column}`, table: parent.table, column, values: parent.columns[column]!.values })),
+      { key: 'child.table', table: child.table },
+      { key: 'child.primaryKey.column', table: child.table, column: child.primaryKey.column, values: child.primaryKey.pool.values },
+      ...child.ref.map((column, i) => ({ key: 'child.ref', table: child.table, column, values: parent.columns[parentColumns[i] ?? column]?.values })),
+      ...(child.uniqueBy ?? []).map((column) => ({ key: 'child.uniqueBy', table: child.table, column })),
+      ...Object.entries(child.perRow ?? {}).map(([column, pool]) => ({ key: `child.perRow.${column}`, table: child.table, column, values: pool.values })),
+    ],
     setup: config.setup,
     operation,
     sql(op) {

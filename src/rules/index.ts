@@ -1,4 +1,4 @@
-export type { Rule, Operation, Statement, Value, Row, State, Judgement, TruthTable, TruthTableCell } from './rule.ts';
+export type { Rule, RuleReference, Operation, Statement, Value, Row, State, Judgement, TruthTable, TruthTableCell } from './rule.ts';
 export { and, eq, isFalse, isNotNull, isNotTrue, isNull, isTrue, not, or, type Predicate } from './predicate.ts';
 export { emailPool, idPool, namePool, poolArbitrary, stableUuid, valuePool, withNull, type Pool } from './pool.ts';
 export { insertRows } from './setup-rows.ts';

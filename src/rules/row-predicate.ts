@@ -1,6 +1,6 @@
 import { quoteQualified, quoteIdent } from '../db/connection.ts';
 import type { Pool } from './pool.ts';
-import { evaluate, predicateSql, type Predicate } from './predicate.ts';
+import { evaluate, predicateColumns, predicateSql, type Predicate } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Row, Rule, State, TruthTable, TruthTableCell, Value } from './rule.ts';
 import { TableOperations } from './table-operations.ts';
@@ -67,6 +67,7 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     title: config.title,
     source: config.source,
     tables: [table],
+    references: [...ops.references(), ...predicateColumns(config.valid).map((column) => ({ key: 'valid', table, column }))],
     setup: config.setup ?? '',
     operation: ops.arbitrary(),
     sql: (op) => ops.sql(op),

@@ -46,6 +46,17 @@ export interface TruthTable {
   probes(cell: TruthTableCell): { insert: Operation[]; update: Operation[] };
 }
 
+/** A table or column a rule names, and the configuration key that names it (for validation messages). */
+export interface RuleReference {
+  /** The key in the rule's configuration, e.g. "columns.removed_at" or "parent.table". */
+  readonly key: string;
+  readonly table: string;
+  /** Absent when the reference is to the table alone. */
+  readonly column?: string;
+  /** The values the generator writes into the column, when it writes any (checked against the column's type). */
+  readonly values?: readonly Value[];
+}
+
 /**
  * An executable spec of one business rule: what it means (invariant, reference model) and how to
  * exercise it (the operation generator). Built by a rule template; consumed by the engine.
@@ -71,6 +82,8 @@ export interface Rule {
   readonly invariant: string;
   /** The reference model: may this operation be applied to this committed state under the rule? */
   allows(state: State, op: Operation): Judgement;
+  /** Every table and column the rule names: checked against the schema before a run, and read by explain and mutate. */
+  readonly references: readonly RuleReference[];
   /** Present for row rules: the cells checked one by one and printed in the report. */
   readonly truthTable?: TruthTable;
   /** Schema files the rule runs against when none is given (canonical fixtures). */

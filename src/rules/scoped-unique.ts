@@ -1,6 +1,6 @@
 import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import type { Pool } from './pool.ts';
-import { evaluate, predicateSql, type Predicate } from './predicate.ts';
+import { evaluate, predicateColumns, predicateSql, type Predicate } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State, Value } from './rule.ts';
 import { TableOperations } from './table-operations.ts';
@@ -81,6 +81,13 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
     title: config.title,
     source: config.source,
     tables: [table],
+    references: [
+      ...ops.references(),
+      ...config.unique.flatMap((scope, i) => [
+        ...scope.key.map((column) => ({ key: `unique[${i}].key`, table, column })),
+        ...(scope.where ? predicateColumns(scope.where).map((column) => ({ key: `unique[${i}].where`, table, column })) : []),
+      ]),
+    ],
     setup: config.setup ?? '',
     operation: ops.arbitrary(),
     sql: (op) => ops.sql(op),

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import { poolArbitrary, type Pool } from './pool.ts';
 import { sameValue } from './predicate.ts';
-import type { Operation, Row, Statement, Value } from './rule.ts';
+import type { Operation, Row, RuleReference, Statement, Value } from './rule.ts';
 
 /** One table whose rows the generator inserts, updates and deletes by a primary key from a pool. */
 export interface TableShape {
@@ -34,6 +34,17 @@ export class TableOperations {
 
   constructor(readonly shape: TableShape) {
     this.mutable = shape.mutable ?? Object.keys(shape.columns);
+  }
+
+  /** The table and every column this shape names, keyed as in its configuration (under `prefix`). */
+  references(prefix = ''): RuleReference[] {
+    const { table, primaryKey, columns, perRow } = this.shape;
+    return [
+      { key: `${prefix}table`, table },
+      { key: `${prefix}primaryKey.column`, table, column: primaryKey.column, values: primaryKey.pool.values },
+      ...Object.entries(columns).map(([column, pool]) => ({ key: `${prefix}columns.${column}`, table, column, values: pool.values })),
+      ...Object.entries(perRow ?? {}).map(([column, pool]) => ({ key: `${prefix}perRow.${column}`, table, column, values: pool.values })),
+    ];
   }
 
   /** insert : update : delete = 4 : 4 : 1, so tables fill up and rows move between states. */

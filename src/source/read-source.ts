@@ -24,6 +24,22 @@ export async function readSource(source: string, options: { cwd?: string } = {})
   return readFromGit(revision[1]!, revision[2]!, cwd, source);
 }
 
+/** Several sources read in order into one list of files, as `--schema a.sql db/migrations HEAD:db/views.sql` gives them. */
+export async function readSources(sources: readonly string[], options: { cwd?: string } = {}): Promise<SchemaFile[]> {
+  const files: SchemaFile[] = [];
+  for (const source of sources) files.push(...(await readSource(source, options)));
+  return files;
+}
+
+/** The .sql files of a migrations folder (on disk or `<git-rev>:<path>`), in name order with numbers compared as numbers. */
+export async function readMigrations(folder: string, options: { cwd?: string } = {}): Promise<SchemaFile[]> {
+  const path = resolve(options.cwd ?? process.cwd(), folder);
+  if (existsSync(path) && !statSync(path).isDirectory()) {
+    throw new KitError('usage', `--migrations wants a folder of .sql files, and ${folder} is a file`, { fix: 'give the folder, or pass the file with --schema' });
+  }
+  return readSource(folder, options);
+}
+
 /** The .sql files of a folder, in name order (migration tools number their files). */
 async function readFolder(folder: string): Promise<SchemaFile[]> {
   const names = (await readdir(folder, { withFileTypes: true }))

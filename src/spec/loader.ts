@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, extname, join, relative, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Rule } from '../rules/rule.ts';
 import { KitError } from '../errors/kit-error.ts';
@@ -100,6 +100,8 @@ function isRule(value: unknown): value is Rule {
 
 /** A path relative to the working directory when it is inside it. */
 export function displayPath(path: string): string {
+  // Labels that are not paths (a migration command, a copied database) are shown as they are.
+  if (!isAbsolute(path)) return path;
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path : rel || '.';
 }

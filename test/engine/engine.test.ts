@@ -102,6 +102,33 @@ describe('scenario engine', () => {
     expect(waiting.endedAt).toBeGreaterThan(execution.history.find((e) => e.kind === 'commit')!.startedAt);
   });
 
+  it('a step still waiting when a violation ends an execution does not leak into the next one', async () => {
+    const executor = await executorFor(`${FIXTURES}/mutants/non-unique-index-with-app-check.sql`);
+    const violating: Scenario = {
+      isolation: 'read-committed',
+      sessions: [
+        [{ autocommit: insert(0, 'DENIED') }],
+        [{ transaction: [setStatus(0, 'APPROVED')], end: 'commit' }],
+        [{ autocommit: setStatus(0, 'PENDING') }],
+        [{ autocommit: insert(1) }, { autocommit: insert(2) }],
+      ],
+      // s1 insert; s2 BEGIN, update (row lock); s3 update (waits on s2); s4 inserts two pending requests.
+      schedule: [0, 0, 0, 1, 1, 1, 0],
+    };
+    const first = await executor.execute(violating);
+    expect(first.verdict.kind).toBe('violation');
+    expect(first.history.find((e) => e.session === 2)?.waitedFor).toEqual([1]);
+    const quiet: Scenario = {
+      isolation: 'read-committed',
+      sessions: [[{ autocommit: insert(0, 'DENIED') }], [{ autocommit: insert(1, 'DENIED') }], [{ autocommit: insert(2, 'DENIED') }]],
+      schedule: [],
+    };
+    const next = await executor.execute(quiet);
+    await executor.close();
+    expect(next.verdict).toEqual({ kind: 'pass' });
+    expect(next.history.map((e) => e.outcome.status)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('records a deadlock as an outcome and does not stall', async () => {
     const executor = await executorFor(`${FIXTURES}/reference.sql`);
     await executor.execute({

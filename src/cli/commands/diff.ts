@@ -1,6 +1,5 @@
 import { chooseProvider } from '../../db/provider-choice.ts';
 import type { StartedServer } from '../../db/provider.ts';
-import { liveSandboxes } from '../../db/sandbox.ts';
 import type { SchemaFile } from '../../db/schema-source.ts';
 import { diffSchemas, type SchemaDiff } from '../../diff/diff-schemas.ts';
 import { diffLines } from '../../diff/diff-text.ts';
@@ -9,13 +8,14 @@ import { ExitCode, isKitError, KitError } from '../../errors/kit-error.ts';
 import { checkMigration, type MigrationCheck } from '../../migration/migration-check.ts';
 import { migrationLines } from '../../migration/migration-text.ts';
 import { readSource } from '../../source/read-source.ts';
-import { defaultSpecsDir, loadSpecs, type LoadedSpec } from '../../spec/loader.ts';
+import type { LoadedSpec } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
+import { handleInterrupts } from '../interrupt.ts';
+import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
 
 /** Arguments of `pgconform diff`. */
-export interface DiffArgs {
-  specs: string[];
+export interface DiffArgs extends RuleSelectionArgs {
   before: string;
   after?: string;
   migration?: string;
@@ -30,7 +30,6 @@ export interface DiffArgs {
   json?: boolean;
   quiet?: boolean;
   debug?: boolean;
-  specsDir?: string;
 }
 
 /**
@@ -47,7 +46,7 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
   const after = args.after ? await readSource(args.after) : undefined;
   const migration = args.migration ? await readOneFile(args.migration, '--migration') : undefined;
   const down = args.down ? await readOneFile(args.down, '--down') : undefined;
-  const specs = await loadSpecs(args.specs, args.specsDir ?? defaultSpecsDir());
+  const specs = await selectRules(args);
   const named = args.specs.length > 0;
   const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
   const options = { isolation: args.isolation, runs: args.runs, seed, shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions } };
@@ -55,7 +54,7 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
   progress(`pgconform ${VERSION} diff: seed ${seed}, ${args.runs} scenarios per rule, ${args.isolation}, ${provider.name} server`);
 
   const server = await provider.start();
-  const stopOnSignal = interruptHandler(server, context);
+  const stopOnSignal = handleInterrupts(server, context);
   let diff: SchemaDiff | undefined;
   const migrations: MigrationCheck[] = [];
   try {
@@ -118,21 +117,3 @@ async function readOneFile(source: string, option: string): Promise<SchemaFile> 
   return files[0]!;
 }
 
-/** On SIGINT/SIGTERM: drop the kit's databases, stop the server, exit 3. Returns the uninstaller. */
-function interruptHandler(server: StartedServer, context: CommandContext): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    context.err(`pgconform: ${signal} received: dropping the kit's databases and stopping the server`);
-    const cleanup = Promise.all(liveSandboxes().map((s) => s.dispose())).then(() => server.stop());
-    const deadline = setTimeout(() => process.exit(ExitCode.Infrastructure), 4_000);
-    void cleanup.finally(() => {
-      clearTimeout(deadline);
-      process.exit(ExitCode.Infrastructure);
-    });
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
-  };
-}

@@ -1,25 +1,23 @@
 import { resolve } from 'node:path';
 import { Corpus } from '../../corpus/corpus.ts';
 import { chooseProvider } from '../../db/provider-choice.ts';
-import { liveSandboxes } from '../../db/sandbox.ts';
-import type { StartedServer } from '../../db/provider.ts';
 import { runOnServer, type RunListener, type RunResult } from '../../engine/run.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
 import { exitCodeOf, toDocument } from '../../report/report-document.ts';
 import { createReporters, DEFAULT_FORMATS } from '../../report/registry.ts';
 import type { Reporter } from '../../report/reporter.ts';
-import { defaultSpecsDir, loadSpecs } from '../../spec/loader.ts';
 import { KitError } from '../../errors/kit-error.ts';
 import type { CommandContext } from '../context.ts';
+import { handleInterrupts } from '../interrupt.ts';
+import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
+import { schemaSourceOf, type SchemaArgs } from '../schema-options.ts';
 import { VERSION } from '../version.ts';
 
 /** Arguments of `pgconform run`. */
-export interface RunArgs {
-  specs: string[];
+export interface RunArgs extends RuleSelectionArgs, SchemaArgs {
   url?: string;
   docker?: boolean;
   pgVersion?: string;
-  schema?: string[];
   runs: number;
   seed?: number;
   path?: string;
@@ -36,7 +34,6 @@ export interface RunArgs {
   format?: string[];
   quiet?: boolean;
   debug?: boolean;
-  specsDir?: string;
 }
 
 /** pgconform run: checks the rules against a live schema and writes the reports. */
@@ -44,22 +41,23 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const reportDir = resolve(args.reportDir);
   const reporters = createReporters(args.format ?? DEFAULT_FORMATS, { reportDir, out: context.out, quiet: args.quiet ?? false });
-  const specs = await loadSpecs(args.specs, args.specsDir ?? defaultSpecsDir());
+  const specs = await selectRules(args);
   const provider = chooseProvider({
     url: args.url,
     docker: args.docker,
     pgVersion: args.pgVersion,
     onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined,
   });
+  const schema = await schemaSourceOf(args, context);
   if (!args.quiet) context.err(`pgconform ${VERSION}: ${specs.length} rule(s), seed ${seed}, ${args.runs} runs, ${args.isolation.join(', ')}, ${provider.name} server`);
   const server = await provider.start();
   const interrupt = new AbortController();
-  const stopOnSignal = interruptHandler(server, interrupt, context);
+  const stopOnSignal = handleInterrupts(server, context, interrupt);
   let result: RunResult;
   try {
     result = await runOnServer(server, {
       specs,
-      schema: args.schema?.map((p) => resolve(p)),
+      schema,
       isolation: args.isolation,
       runs: args.runs,
       seed,
@@ -104,32 +102,5 @@ function fanOut(reporters: readonly Reporter[]): RunListener {
     onCheckStart: (spec, isolation) => reporters.forEach((r) => r.onCheckStart?.(spec, isolation)),
     onExecution: (spec, isolation, execution) => reporters.forEach((r) => r.onExecution?.(spec, isolation, execution)),
     onCheckEnd: (spec, check) => reporters.forEach((r) => r.onCheckEnd?.(spec, check)),
-  };
-}
-
-/** How long an interrupted run may take to finish its scenarios, drop its databases and write the partial report. */
-const INTERRUPT_DEADLINE_MS = 4_500;
-
-/**
- * On SIGINT/SIGTERM: abort the run (it finishes the scenarios in flight, drops its databases, and the
- * partial report is written), and if that takes too long, clean up and exit 3 anyway. Returns the uninstaller.
- */
-function interruptHandler(server: StartedServer, interrupt: AbortController, context: CommandContext): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) return;
-    context.err(`pgconform: ${signal} received: stopping the run, dropping the kit's databases and writing the partial report`);
-    interrupt.abort(signal);
-    const deadline = setTimeout(() => {
-      void Promise.all(liveSandboxes().map((s) => s.dispose()))
-        .then(() => server.stop())
-        .finally(() => process.exit(3));
-    }, INTERRUPT_DEADLINE_MS);
-    deadline.unref();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.removeListener('SIGINT', handler);
-    process.removeListener('SIGTERM', handler);
   };
 }

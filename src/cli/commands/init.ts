@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { describeSettings, settingsFromUrl } from '../../db/connection.ts';
+import { chooseProvider } from '../../db/provider-choice.ts';
+import { KitError } from '../../errors/kit-error.ts';
+import { noteLine, type ConfigFormat } from '../../init/config-writer.ts';
+import { catalogOfDatabase, catalogOfSchema, checkWritable, INIT_FILES, writeInitConfig } from '../../init/init.ts';
+import { readSources } from '../../source/read-source.ts';
+import { schemaFiles } from '../../source/schema-source.ts';
+import { displayPath } from '../../spec/loader.ts';
+import type { CommandContext } from '../context.ts';
+
+/** Arguments of `pgconform init`. */
+export interface InitArgs {
+  /** Schema files or folders (or <git-rev>:<path>), built in a sandbox. */
+  schema?: string[];
+  /** With --schema: the server the sandbox is made on; without: the database whose catalog is read (read-only). */
+  url?: string;
+  docker?: boolean;
+  pgVersion?: string;
+  format: ConfigFormat;
+  out?: string;
+  force?: boolean;
+  debug?: boolean;
+}
+
+/** pgconform init: a starting configuration with a rule for what the schema enforces. */
+export async function initCommand(args: InitArgs, context: CommandContext): Promise<number> {
+  const out = resolve(args.out ?? INIT_FILES[args.format]);
+  checkWritable(out, args.force ?? false);
+  let catalog;
+  let from: string;
+  let schema: string[] | undefined;
+  if (args.schema?.length) {
+    const files = await readSources(args.schema);
+    const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? context.err : undefined });
+    const server = await provider.start();
+    try {
+      catalog = await catalogOfSchema(server, schemaFiles(files));
+    } finally {
+      await server.stop();
+    }
+    from = args.schema.join(', ');
+    // Paths on disk become the configuration's schema, relative to it; a git revision is not a path run can read.
+    const onDisk = args.schema.filter((source) => existsSync(resolve(source)));
+    schema = onDisk.length === args.schema.length ? onDisk.map((source) => configPath(out, source)) : undefined;
+  } else {
+    if (args.docker || args.pgVersion) throw new KitError('usage', '--docker and --pg-version build a --schema, and no --schema was given', { fix: 'add --schema <files>, or read a live database with --url' });
+    const url = args.url || process.env.DATABASE_URL;
+    if (!url) throw new KitError('usage', 'init needs a schema to read', { fix: 'pass --schema <files…>, or --url postgresql://… of a database to read (read-only)' });
+    const settings = settingsFromUrl(url);
+    catalog = await catalogOfDatabase(settings);
+    from = `the database ${describeSettings(settings)}`;
+  }
+  const proposal = await writeInitConfig(catalog, { out, format: args.format, force: args.force ?? false, header: { from, schema } });
+
+  const working = proposal.rules.flatMap((rule) => (rule.kind === 'rule' ? [rule] : []));
+  const drafts = proposal.rules.flatMap((rule) => (rule.kind === 'draft' ? [rule] : []));
+  context.out(`wrote ${displayPath(out)}: ${working.length} rule(s)${drafts.length ? `, ${drafts.length} draft(s) to finish by hand` : ''}, ${proposal.notes.length} note(s)`);
+  for (const rule of working) context.out(`  ${rule.binding.template} ${rule.binding.id}: ${rule.binding.source}`);
+  for (const draft of drafts) {
+    const id = typeof draft.draft.id === 'string' ? draft.draft.id : draft.draft.template;
+    context.out(`  draft ${id}${args.format === 'json' ? ' (not written: JSON has no comments)' : ' (commented out)'}: ${draft.reason}`);
+  }
+  for (const note of proposal.notes) context.out(`  note: ${noteLine(note)}`);
+  if (working.length > 0) context.out(`next: read it, then pgconform run --config ${displayPath(out)}${schema ? '' : ' --schema-from <url> (or --schema <files>)'}`);
+  else context.out('no working rule yet: finish a draft before pgconform run');
+  return 0;
+}
+
+/** A schema path as the configuration names it: relative to the configuration file, or absolute when that climbs far. */
+function configPath(config: string, source: string): string {
+  const path = relative(dirname(config), resolve(source)) || '.';
+  return path.startsWith('../../../') ? resolve(source) : path;
+}

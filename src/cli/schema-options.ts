@@ -1,0 +1,70 @@
+import type { Argv } from 'yargs';
+import { KitError } from '../errors/kit-error.ts';
+import { liveSchemaSource, readLiveSchema } from '../source/live-schema.ts';
+import { DEFAULT_MIGRATE_TIMEOUT_MS, migrateCommand } from '../source/migrate-command.ts';
+import { readMigrations, readSources } from '../source/read-source.ts';
+import { schemaFiles, type SchemaSource } from '../source/schema-source.ts';
+import type { CommandContext } from './context.ts';
+
+/** Where a command's schema comes from: at most one of these (none: each spec's own schema). */
+export interface SchemaArgs {
+  schema?: string[];
+  /** A folder of .sql migrations applied in name order. */
+  migrations?: string;
+  /** The user's migration tool, run against the sandbox's template database. */
+  migrateCmd?: string;
+  /** Seconds the migration command may run. */
+  migrateTimeout?: number;
+  /** A live database whose schema (only) is copied into the sandbox. */
+  schemaFrom?: string;
+}
+
+/** The schema options of the commands that build a sandbox (run, explain, mutate). */
+export const schemaOptions = <T>(y: Argv<T>) =>
+  y
+    .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
+    .option('migrations', { type: 'string', describe: 'a folder of .sql migrations applied in name order (numbers compared as numbers)' })
+    .option('migrate-cmd', { type: 'string', describe: 'your migration tool, run in a shell with DATABASE_URL and PG* pointing at the sandbox, e.g. "npx prisma migrate deploy"' })
+    .option('migrate-timeout', { type: 'number', default: 600, describe: 'seconds --migrate-cmd may run' })
+    .option('schema-from', { type: 'string', describe: 'copy only the schema of this live database (read, never written): pg_dump when it can, else from the catalog' })
+    .check((a) => {
+      if (!(a['migrate-timeout'] > 0)) throw new Error('--migrate-timeout must be a positive number of seconds');
+      return true;
+    });
+
+/** The schema options of parsed arguments. */
+export function schemaArgsOf(a: SchemaArgs): SchemaArgs {
+  return { schema: a.schema, migrations: a.migrations, migrateCmd: a.migrateCmd, migrateTimeout: a.migrateTimeout, schemaFrom: a.schemaFrom };
+}
+
+/**
+ * The schema a command's options name: --schema files and folders, a --migrations folder, a --migrate-cmd, or
+ * the schema copied by --schema-from (read now, before any server starts); undefined for each spec's own.
+ */
+export async function schemaSourceOf(args: SchemaArgs & { debug?: boolean; quiet?: boolean }, context: CommandContext): Promise<SchemaSource | undefined> {
+  const given = [
+    args.schema?.length ? '--schema' : undefined,
+    args.migrations !== undefined ? '--migrations' : undefined,
+    args.migrateCmd !== undefined ? '--migrate-cmd' : undefined,
+    args.schemaFrom !== undefined ? '--schema-from' : undefined,
+  ].filter((flag) => flag !== undefined);
+  if (given.length > 1) {
+    throw new KitError('usage', `${given.join(' and ')} name the schema in different ways: give only one`, { fix: 'one of --schema, --migrations, --migrate-cmd, --schema-from' });
+  }
+  if (args.schema?.length) return schemaFiles(await readSources(args.schema));
+  if (args.migrations !== undefined) return schemaFiles(await readMigrations(args.migrations));
+  if (args.migrateCmd !== undefined) {
+    if (args.migrateCmd.trim() === '') throw new KitError('usage', '--migrate-cmd is empty', { fix: 'e.g. --migrate-cmd "npx prisma migrate deploy"' });
+    return migrateCommand(args.migrateCmd, {
+      timeoutMs: args.migrateTimeout ? args.migrateTimeout * 1000 : DEFAULT_MIGRATE_TIMEOUT_MS,
+      verbose: args.debug ?? false,
+      show: (line) => context.err(`  | ${line}`),
+    });
+  }
+  if (args.schemaFrom !== undefined) {
+    const live = await readLiveSchema(args.schemaFrom);
+    if (!args.quiet) context.err(`pgconform: ${live.note}`);
+    return liveSchemaSource(live);
+  }
+  return undefined;
+}

@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { atMostOneChild } from '../rules/at-most-one-child.ts';
+import { childRequiresParent } from '../rules/child-requires-parent.ts';
+import { emailPool, idPool, namePool, valuePool, withNull, type Pool } from '../rules/pool.ts';
+import type { Predicate } from '../rules/predicate.ts';
+import { rowPredicate } from '../rules/row-predicate.ts';
+import type { Row, Rule, Value } from '../rules/rule.ts';
+import { scopedUnique } from '../rules/scoped-unique.ts';
+import { insertRows } from '../rules/setup-rows.ts';
+
+// A rule binding is a rule template instantiated with the user's names and encodings, as plain data,
+// so that it can live in pgconform.config.json. TypeScript configurations may also call the templates.
+
+const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A pool in JSON: ids, literal values, or faker emails/names; `nullable` adds NULL. */
+const poolSchema = z.union([
+  z.array(value).min(1),
+  z.strictObject({ ids: z.string().min(1), count: z.number().int().min(1).max(50), type: z.enum(['uuid', 'bigint']).optional(), nullable: z.boolean().optional() }),
+  z.strictObject({ values: z.array(value).min(1), name: z.string().optional(), nullable: z.boolean().optional() }),
+  z.strictObject({ emails: z.number().int().min(1).max(50), seed: z.number().int().optional(), caseVariants: z.boolean().optional() }),
+  z.strictObject({ names: z.number().int().min(1).max(50), seed: z.number().int().optional() }),
+]);
+/** A value pool as written in a configuration file. */
+export type PoolBinding = z.infer<typeof poolSchema>;
+
+const column = z.string().min(1);
+/** A three-valued predicate in JSON: {"eq": ["status", "open"]}, {"isNull": "archived_at"}, {"and": [...]}. */
+const predicateSchema: z.ZodType<PredicateBinding> = z.lazy(() =>
+  z.union([
+    z.strictObject({ eq: z.tuple([column, z.union([z.string(), z.number(), z.boolean()])]) }),
+    z.strictObject({ isNull: column }),
+    z.strictObject({ isNotNull: column }),
+    z.strictObject({ isTrue: column }),
+    z.strictObject({ isFalse: column }),
+    z.strictObject({ isNotTrue: column }),
+    z.strictObject({ and: z.array(predicateSchema).min(1) }),
+    z.strictObject({ or: z.array(predicateSchema).min(1) }),
+    z.strictObject({ not: predicateSchema }),
+  ]),
+);
+/** A predicate as written in a configuration file. */
+export type PredicateBinding =
+  | { eq: [string, string | number | boolean] }
+  | { isNull: string }
+  | { isNotNull: string }
+  | { isTrue: string }
+  | { isFalse: string }
+  | { isNotTrue: string }
+  | { and: PredicateBinding[] }
+  | { or: PredicateBinding[] }
+  | { not: PredicateBinding };
+
+/** Setup in JSON: SQL text, or rows per table whose values may name pool members by label ("org#1"). */
+const setupSchema = z.union([z.string(), z.array(z.string()), z.record(z.string(), z.array(z.record(z.string(), value)))]);
+
+const common = {
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  title: z.string().min(1),
+  source: z.string().default('configuration'),
+  /** Free text for people: why the rule exists, what it was inferred from (init writes it). */
+  comment: z.string().optional(),
+  setup: setupSchema.optional(),
+};
+const primaryKey = z.strictObject({ column, pool: poolSchema, overridingSystemValue: z.boolean().optional() });
+
+const scopedUniqueSchema = z.strictObject({
+  template: z.literal('scoped-unique'),
+  ...common,
+  table: z.string().min(1),
+  primaryKey,
+  columns: z.record(column, poolSchema),
+  mutable: z.array(column).optional(),
+  perRow: z.record(column, poolSchema).optional(),
+  unique: z
+    .array(z.strictObject({ name: z.string().optional(), key: z.array(column).min(1), where: predicateSchema.optional(), fold: z.array(column).optional() }))
+    .min(1),
+});
+const rowPredicateSchema = z.strictObject({
+  template: z.literal('row-predicate'),
+  ...common,
+  table: z.string().min(1),
+  primaryKey,
+  columns: z.record(column, poolSchema),
+  perRow: z.record(column, poolSchema).optional(),
+  valid: predicateSchema,
+  mayRejectNull: z.array(column).optional(),
+});
+const atMostOneChildSchema = z.strictObject({
+  template: z.literal('at-most-one-child'),
+  ...common,
+  parent: z.strictObject({ table: z.string().min(1), key: column, pool: poolSchema, exemptColumn: column, exemptValues: poolSchema, exempt: predicateSchema }),
+  scope: z.strictObject({ table: z.string().min(1), pool: poolSchema }),
+  child: z.strictObject({ table: z.string().min(1), parentColumn: column, scopeColumn: column, label: z.string().optional() }),
+});
+const childRequiresParentSchema = z.strictObject({
+  template: z.literal('child-requires-parent'),
+  ...common,
+  parent: z.strictObject({ table: z.string().min(1), columns: z.record(column, poolSchema), label: z.string().optional() }),
+  child: z.strictObject({
+    table: z.string().min(1),
+    primaryKey: z.strictObject({ column, pool: poolSchema }),
+    ref: z.array(column).min(1),
+    uniqueBy: z.array(column).optional(),
+    movable: z.array(column),
+    perRow: z.record(column, poolSchema).optional(),
+  }),
+});
+
+/** A rule template instantiated with the user's table names, column names and value encodings. */
+export const ruleBindingSchema = z.discriminatedUnion('template', [scopedUniqueSchema, rowPredicateSchema, atMostOneChildSchema, childRequiresParentSchema]);
+/** A rule binding as written in a configuration file. */
+export type RuleBinding = z.input<typeof ruleBindingSchema>;
+
+/** The names of the rule templates a binding may instantiate. */
+export const TEMPLATES = ['scoped-unique', 'row-predicate', 'at-most-one-child', 'child-requires-parent'] as const;
+
+/** Builds the rule a (validated) binding describes. */
+export function bindRule(input: RuleBinding): Rule {
+  const binding = ruleBindingSchema.parse(input);
+  const pools = new PoolRegistry();
+  const { id, title, source } = binding;
+  switch (binding.template) {
+    case 'scoped-unique':
+    case 'row-predicate': {
+      const columns = pools.record(binding.columns);
+      const shared = {
+        id,
+        title,
+        source,
+        table: binding.table,
+        primaryKey: { ...binding.primaryKey, pool: pools.pool(binding.primaryKey.column, binding.primaryKey.pool) },
+        columns,
+        perRow: binding.perRow ? pools.record(binding.perRow) : undefined,
+      };
+      const setup = setupSql(binding.setup, pools);
+      if (binding.template === 'row-predicate') {
+        return rowPredicate({ ...shared, valid: toPredicate(binding.valid), mayRejectNull: binding.mayRejectNull, setup });
+      }
+      return scopedUnique({
+        ...shared,
+        mutable: binding.mutable,
+        unique: binding.unique.map((scope) => ({ ...scope, where: scope.where ? toPredicate(scope.where) : undefined })),
+        setup,
+      });
+    }
+    case 'at-most-one-child': {
+      const { parent, scope, child } = binding;
+      return atMostOneChild({
+        id,
+        title,
+        source,
+        parent: { ...parent, pool: pools.pool(parent.key, parent.pool), exemptValues: pools.pool(parent.exemptColumn, parent.exemptValues), exempt: toPredicate(parent.exempt) },
+        scope: { table: scope.table, pool: pools.pool(scope.table, scope.pool) },
+        child,
+        setup: setupSql(binding.setup, pools),
+      });
+    }
+    case 'child-requires-parent': {
+      const { parent, child } = binding;
+      return childRequiresParent({
+        id,
+        title,
+        source,
+        parent: { ...parent, columns: pools.record(parent.columns) },
+        child: {
+          ...child,
+          primaryKey: { column: child.primaryKey.column, pool: pools.pool(child.primaryKey.column, child.primaryKey.pool) },
+          perRow: child.perRow ? pools.record(child.perRow) : undefined,
+        },
+        setup: setupSql(binding.setup, pools),
+      });
+    }
+  }
+}
+
+/** The pools of one binding, remembered so that setup rows can name their members by label. */
+class PoolRegistry {
+  private readonly byLabel = new Map<string, Value>();
+
+  pool(name: string, binding: PoolBinding): Pool {
+    const pool = toPool(name, binding);
+    for (const member of pool.values) if (member !== null) this.byLabel.set(pool.label(member), member);
+    return pool;
+  }
+
+  record(bindings: Readonly<Record<string, PoolBinding>>): Record<string, Pool> {
+    return Object.fromEntries(Object.entries(bindings).map(([name, binding]) => [name, this.pool(name, binding)]));
+  }
+
+  /** A setup value: a pool member's label ("org#1") stands for the member. */
+  resolve(value: Value): Value {
+    return typeof value === 'string' && this.byLabel.has(value) && /#\d+$/.test(value) ? this.byLabel.get(value)! : value;
+  }
+}
+
+function toPool(name: string, binding: PoolBinding): Pool {
+  if (Array.isArray(binding)) return valuePool(name, binding);
+  if ('ids' in binding) return nullable(idPool(binding.ids, binding.count, binding.type ?? 'uuid'), binding.nullable);
+  if ('values' in binding) return nullable(valuePool(binding.name ?? name, binding.values), binding.nullable);
+  if ('emails' in binding) return emailPool(binding.emails, { seed: binding.seed, caseVariants: binding.caseVariants });
+  return namePool(binding.names, binding.seed);
+}
+
+function nullable(pool: Pool, add: boolean | undefined): Pool {
+  return add && !pool.values.includes(null) ? withNull(pool) : pool;
+}
+
+/** Converts a JSON predicate to the template's predicate. */
+export function toPredicate(binding: PredicateBinding): Predicate {
+  if ('eq' in binding) return { op: 'eq', column: binding.eq[0], value: binding.eq[1] };
+  if ('and' in binding) return { op: 'and', of: binding.and.map(toPredicate) };
+  if ('or' in binding) return { op: 'or', of: binding.or.map(toPredicate) };
+  if ('not' in binding) return { op: 'not', of: toPredicate(binding.not) };
+  const [op, columnName] = Object.entries(binding)[0] as [Exclude<Predicate['op'], 'eq' | 'and' | 'or' | 'not'>, string];
+  return { op, column: columnName };
+}
+
+/** The reverse of toPredicate, for writing configurations (init). */
+export function fromPredicate(predicate: Predicate): PredicateBinding {
+  switch (predicate.op) {
+    case 'eq':
+      return { eq: [predicate.column, predicate.value] };
+    case 'and':
+      return { and: predicate.of.map(fromPredicate) };
+    case 'or':
+      return { or: predicate.of.map(fromPredicate) };
+    case 'not':
+      return { not: fromPredicate(predicate.of) };
+    default:
+      return { [predicate.op]: predicate.column } as PredicateBinding;
+  }
+}
+
+function setupSql(setup: z.infer<typeof setupSchema> | undefined, pools: PoolRegistry): string {
+  if (setup === undefined) return '';
+  if (typeof setup === 'string') return setup;
+  if (Array.isArray(setup)) return setup.join('\n');
+  return Object.entries(setup)
+    .map(([table, rows]) => insertRows(table, rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, pools.resolve(v)])) as Row)))
+    .join('\n');
+}

@@ -1,0 +1,117 @@
+import type { CatalogConstraint, CatalogIndex, CatalogTable } from '../catalog/catalog.ts';
+import type { PoolBinding } from '../config/rule-binding.ts';
+import type { CatalogFacts } from './catalog-facts.ts';
+import { needsValue } from './column-values.ts';
+import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { SetupPlan } from './setup-plan.ts';
+import { boundPoolNames, keyColumnPool, memberValues, perRowColumns, primaryKeyOf, product, type ColumnPool } from './table-pools.ts';
+import { otherTriggers } from './unique-inference.ts';
+
+/** Values per parent key column (two users × two tenants: four possible memberships). */
+const PARENT_VALUES = 2;
+/** Parent rows present from the start, so that children can race their parent's deletion from the first step. */
+const INITIAL_PARENTS = 3;
+
+/**
+ * A child-requires-parent rule for every composite foreign key, and every foreign key whose child is
+ * unique on some of its columns (one profile per user), that cascades on delete: the child needs its
+ * parent row, is unique per that key, and goes with the parent. Returns the unique indexes it covers
+ * (`consumed`), so that no separate scoped-unique rule is proposed for them.
+ */
+export function inferForeignKeyRules(facts: CatalogFacts, ids: RuleIds): { rules: (ProposedRule | DraftRule)[]; notes: InitNote[]; consumed: Set<string> } {
+  const rules: (ProposedRule | DraftRule)[] = [];
+  const notes: InitNote[] = [];
+  const consumed = new Set<string>();
+  for (const fk of facts.catalog.constraints) {
+    if (fk.type !== 'f' || !fk.references) continue;
+    const child = facts.table(fk.table);
+    const parent = facts.table(fk.references.table);
+    if (!child || !parent || child === parent) continue;
+    const uniqueBy = childUnique(facts, child, fk);
+    if (fk.columns.length < 2 && !uniqueBy) continue;
+    if (fk.references.onDelete !== 'CASCADE') {
+      notes.push({
+        about: `foreign key ${fk.name} on ${child.name}`,
+        message: `ON DELETE ${fk.references.onDelete}: deleting a ${parent.name} row that has ${child.name} rows is refused, while the child-requires-parent template expects the children to go with their parent (CASCADE); no rule proposed`,
+      });
+      continue;
+    }
+    if (uniqueBy) consumed.add(uniqueBy.name);
+    rules.push(buildRule(facts, fk, child, parent, uniqueBy, ids));
+  }
+  return { rules, notes, consumed };
+}
+
+function buildRule(
+  facts: CatalogFacts,
+  fk: CatalogConstraint,
+  child: CatalogTable,
+  parent: CatalogTable,
+  uniqueBy: CatalogIndex | undefined,
+  ids: RuleIds,
+): ProposedRule | DraftRule {
+  const problems: string[] = [];
+  const parentColumns = fk.references!.columns;
+  const pools = new Map<string, ColumnPool>();
+  for (const columnName of parentColumns) {
+    const column = facts.column(parent, columnName)!;
+    const pool = keyColumnPool(facts, parent, column, PARENT_VALUES);
+    if (pool) pools.set(columnName, pool);
+    else problems.push(`${parent.name}.${columnName} is of type ${column.type}, for which init has no values`);
+  }
+  const unfilled = parent.columns.filter((c) => needsValue(c) && !parentColumns.includes(c.name)).map((c) => c.name);
+  if (unfilled.length) problems.push(`${parent.name} has NOT NULL columns without a default besides the key (${unfilled.join(', ')}), which the template's parent inserts leave out`);
+
+  const boundPools = boundPoolNames([...pools.values()].map((p) => p.binding));
+  const plan = new SetupPlan(facts, boundPools);
+  // Some parents from the start (every combination but the last, which operations can add).
+  const members = parentColumns.map((c) => (pools.has(c) ? memberValues(pools.get(c)!) : []));
+  for (const combination of product(members).slice(0, INITIAL_PARENTS)) {
+    plan.ensure(parent, Object.fromEntries(parentColumns.map((c, i) => [c, combination[i]!])));
+  }
+  const primaryKey = primaryKeyOf(facts, child);
+  const taken = new Set([...fk.columns, ...('column' in primaryKey ? [primaryKey.column] : [])]);
+  const perRow = perRowColumns(facts, child, taken, plan);
+  problems.push(...perRow.problems, ...plan.problems);
+  if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
+  else if (primaryKey.overridingSystemValue) problems.push(`${child.name}.${primaryKey.column} is GENERATED ALWAYS, and child-requires-parent inserts it explicitly`);
+  for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
+
+  const uniqueColumns = uniqueBy?.keyColumns ? fk.columns.filter((c) => uniqueBy.keyColumns.includes(c)) : undefined;
+  const movable = fk.columns.filter((c) => !uniqueColumns?.includes(c));
+  const comment = [
+    `Inferred from the foreign key ${fk.name}: ${fk.definition}`,
+    ...(uniqueBy ? [`and ${uniqueBy.constraint ? `the unique constraint ${uniqueBy.constraint}` : `the unique index ${uniqueBy.name}`}: ${uniqueBy.definition}`] : []),
+    `Operations add and remove ${parent.name} rows and insert, move (${movable.join(', ') || 'nothing'}) and delete ${child.name} rows; ${Math.min(INITIAL_PARENTS, product(members).length)} ${parent.name} rows exist from the start.`,
+    ...otherTriggers(facts, child),
+  ];
+  const binding = {
+    template: 'child-requires-parent' as const,
+    id: ids.allocate(fk.name),
+    title: `every ${child.name} row has its ${parent.name} row (${fk.columns.join(', ')})${uniqueColumns ? `, at most one per ${uniqueColumns.join(', ')}` : ''}, and goes with it`,
+    source: `pgconform init: foreign key ${fk.name}${uniqueBy ? `, ${uniqueBy.constraint ?? uniqueBy.name}` : ''}`,
+    parent: {
+      table: facts.bindingName(parent),
+      columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
+    },
+    child: {
+      table: facts.bindingName(child),
+      primaryKey: 'column' in primaryKey ? { column: primaryKey.column, pool: primaryKey.pool } : { column: child.primaryKey.join(', ') || 'TODO', pool: TODO_POOL },
+      ref: [...fk.columns],
+      ...(uniqueColumns ? { uniqueBy: uniqueColumns } : {}),
+      movable,
+      ...(Object.keys(perRow.perRow).length ? { perRow: perRow.perRow } : {}),
+    },
+    ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
+  };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  return { kind: 'rule', binding, comment };
+}
+
+/** A unique, non-partial index of the child on plain columns, all of them among the foreign key's columns. */
+function childUnique(facts: CatalogFacts, child: CatalogTable, fk: CatalogConstraint): CatalogIndex | undefined {
+  return facts
+    .indexesOf(child)
+    .filter((i) => i.unique && !i.primary && i.predicate === null && i.keys.every((k) => fk.columns.includes(k)))
+    .sort((a, b) => a.keys.length - b.keys.length)[0];
+}

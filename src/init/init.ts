@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { readCatalog, type Catalog } from '../catalog/catalog.ts';
+import { connect, describeSettings, type ConnectionSettings } from '../db/connection.ts';
+import type { StartedServer } from '../db/provider.ts';
+import { Sandbox } from '../db/sandbox.ts';
+import { isServerError, toSqlFailure } from '../db/sql-failure.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
+import type { SchemaSource } from '../source/schema-source.ts';
+import { displayPath } from '../spec/loader.ts';
+import { renderConfig, type ConfigFormat, type ConfigHeader } from './config-writer.ts';
+import { inferConfig } from './infer-config.ts';
+import type { InitProposal } from './proposal.ts';
+
+/** The default file name init writes, per format. */
+export const INIT_FILES: Readonly<Record<ConfigFormat, string>> = { ts: 'pgconform.config.ts', json: 'pgconform.config.json' };
+
+/** The catalog of a schema built in a sandbox of `server` (a pgconform_* database, dropped afterwards). */
+export async function catalogOfSchema(server: StartedServer, schema: SchemaSource): Promise<Catalog> {
+  const sandbox = await Sandbox.create(server, schema);
+  try {
+    const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-init' });
+    try {
+      return await readCatalog(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } finally {
+    await sandbox.dispose();
+  }
+}
+
+/**
+ * The catalog of a live database, read without writing to it: catalog SELECTs only, in one READ ONLY
+ * transaction of a session whose transactions default to read-only, rolled back at the end.
+ */
+export async function catalogOfDatabase(settings: ConnectionSettings): Promise<Catalog> {
+  const client = await connect(settings, { applicationName: 'pgconform-init', statementTimeoutMs: 60_000 });
+  try {
+    await client.query('SET default_transaction_read_only = on');
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await readCatalog(client);
+  } catch (error) {
+    if (isKitError(error) || !isServerError(error)) throw error;
+    const failure = toSqlFailure(error);
+    throw new KitError('infrastructure', `reading the catalog failed: ${failure.message} (SQLSTATE ${failure.code})`, {
+      where: describeSettings(settings),
+      fix: 'connect as a role that may read the catalog of the database',
+      cause: error,
+    });
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Refuses to overwrite a configuration unless asked to (exit 2): checked before any work is done. */
+export function checkWritable(out: string, force: boolean): void {
+  if (existsSync(out) && !force) {
+    throw new KitError('usage', `${displayPath(out)} already exists`, { fix: 'pass --force to overwrite it, or --out another file' });
+  }
+}
+
+/**
+ * Infers the rules of a catalog and writes the configuration; the proposal is returned for the caller
+ * to report. A catalog with nothing init can turn into a rule is a schema error (exit 2), nothing written.
+ */
+export async function writeInitConfig(catalog: Catalog, options: { out: string; format: ConfigFormat; force: boolean; header: ConfigHeader }): Promise<InitProposal> {
+  checkWritable(options.out, options.force);
+  const proposal = inferConfig(catalog);
+  const working = proposal.rules.filter((rule) => rule.kind === 'rule').length;
+  if (working === 0 && (options.format === 'json' || proposal.rules.length + proposal.notes.length === 0)) {
+    throw new KitError('schema', `init found nothing it can turn into a working rule in ${options.header.from}`, {
+      fix:
+        proposal.rules.length + proposal.notes.length > 0
+          ? 'use --format ts to get the drafts and notes as comments, and finish them by hand'
+          : 'init reads unique indexes, exclusion constraints, CHECKs, cascading composite foreign keys and triggers; write the rules by hand (see "Writing a spec" in the README)',
+    });
+  }
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, renderConfig(proposal, options.header, options.format));
+  return proposal;
+}

@@ -1,0 +1,211 @@
+import type { CatalogColumn, CatalogTable } from '../catalog/catalog.ts';
+import type { PoolBinding } from '../config/rule-binding.ts';
+import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
+import type { Value } from '../rules/rule.ts';
+import type { CatalogFacts } from './catalog-facts.ts';
+import { idMember, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular } from './column-values.ts';
+import { TODO_POOL } from './proposal.ts';
+import { SetupPlan } from './setup-plan.ts';
+
+// The parts of a one-table rule (scoped-unique, row-predicate, the child of child-requires-parent) that
+// depend only on the table: its primary-key pool, per-row values for the NOT NULL columns the rule does
+// not read, parent rows for its foreign keys, and pools narrowed so that no CHECK rejects a generated row.
+
+/** Primary-key slots of a generated table: enough rows to collide on every key, few enough to shrink well. */
+export const KEY_SLOTS = 4;
+
+/** A column's pool as the binding writes it, and the values it generates. */
+export interface ColumnPool {
+  readonly binding: PoolBinding;
+  readonly values: readonly Value[];
+}
+
+/** A pool from its binding. */
+export function columnPool(binding: PoolBinding): ColumnPool {
+  return { binding, values: poolValues(binding) };
+}
+
+/** The same pool with NULL added (for a nullable column). */
+export function withNullValue(pool: ColumnPool): ColumnPool {
+  if (pool.values.includes(null)) return pool;
+  const b = pool.binding;
+  if (Array.isArray(b)) return columnPool([...b, null]);
+  if ('ids' in b || 'values' in b) return columnPool({ ...b, nullable: true });
+  return columnPool([...pool.values, null]);
+}
+
+/** The same pool without one value. */
+export function withoutValue(pool: ColumnPool, value: Value): ColumnPool {
+  const b = pool.binding;
+  if (value === null && !Array.isArray(b) && ('ids' in b || 'values' in b) && b.nullable) {
+    const { nullable: _nullable, ...rest } = b;
+    return columnPool(rest as PoolBinding);
+  }
+  const rest = pool.values.filter((v) => v !== value);
+  return columnPool(rest as Value[]);
+}
+
+/** The id pools among these, by name: the pools whose members setup rows may name by label. */
+export function boundPoolNames(pools: Iterable<PoolBinding>): Set<string> {
+  return new Set([...pools].flatMap((pool) => idPoolName(pool) ?? []));
+}
+
+/** The pool a key column draws from: the ids of the table its foreign key references, or small values of its type. */
+export function keyColumnPool(facts: CatalogFacts, table: CatalogTable, column: CatalogColumn, count: number, fold = false): ColumnPool | undefined {
+  const reference = facts.reference(table, column.name);
+  const binding = (reference && idPoolFor(singular(reference.parent.name), count, column)) || keyPool(poolNameOf(column.name), count, column, fold);
+  return binding ? columnPool(binding) : undefined;
+}
+
+/** The primary key and its pool: ids of its type (identity keys inserted with OVERRIDING SYSTEM VALUE), or a problem. */
+export function primaryKeyOf(
+  facts: CatalogFacts,
+  table: CatalogTable,
+  count = KEY_SLOTS,
+): { column: string; pool: PoolBinding; overridingSystemValue?: boolean } | { problem: string } {
+  const key = facts.singleKey(table);
+  if (!key) {
+    return { problem: `${table.name} has ${table.primaryKey.length === 0 ? 'no primary key' : `a composite primary key (${table.primaryKey.join(', ')})`}; the templates address rows by one key column` };
+  }
+  const pool = idPoolFor(singular(table.name), count, key) ?? keyPool(singular(table.name), count, key);
+  if (!pool) return { problem: `${table.name}'s primary key ${key.name} is of type ${key.type}, for which init has no values` };
+  // An identity column has no default expression; a serial one does (nextval) and takes explicit values anyway.
+  return { column: key.name, pool, ...(key.generated && key.default === null ? { overridingSystemValue: true } : {}) };
+}
+
+/**
+ * Per-row values for the table's NOT NULL columns without a default that the rule does not set
+ * (`taken`): unique per slot (a parent row per slot for a foreign key). Problems for what init cannot fill.
+ */
+export function perRowColumns(
+  facts: CatalogFacts,
+  table: CatalogTable,
+  taken: ReadonlySet<string>,
+  plan: SetupPlan,
+  count = KEY_SLOTS,
+): { perRow: Record<string, PoolBinding>; problems: string[] } {
+  const perRow: Record<string, PoolBinding> = {};
+  const problems: string[] = [];
+  for (const column of table.columns) {
+    if (taken.has(column.name) || !needsValue(column)) continue;
+    const reference = facts.reference(table, column.name);
+    if (reference) {
+      // A parent per slot, as for any per-row value: rows then never collide on a unique index that includes the column.
+      const pool = idPoolFor(singular(reference.parent.name), count, column);
+      if (!pool) {
+        problems.push(`${table.name}.${column.name} references ${reference.parent.name}.${reference.parentColumn.name} of type ${column.type}: give it a value by hand`);
+        perRow[column.name] = TODO_POOL;
+        continue;
+      }
+      for (let i = 0; i < count; i++) plan.ensure(reference.parent, { [reference.parentColumn.name]: idMember(pool, i) });
+      perRow[column.name] = pool;
+      continue;
+    }
+    const composite = facts.constraintsOf(table, 'f').find((c) => c.columns.length > 1 && c.columns.includes(column.name));
+    if (composite) {
+      problems.push(`${table.name}.${column.name} is part of the composite foreign key ${composite.name} and not generated by the rule: give it a value by hand`);
+      perRow[column.name] = TODO_POOL;
+      continue;
+    }
+    const pool = perRowPool(table, column, count);
+    if (!pool) {
+      problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: add it to perRow by hand`);
+      perRow[column.name] = TODO_POOL;
+      continue;
+    }
+    perRow[column.name] = pool;
+  }
+  return { perRow, problems };
+}
+
+/**
+ * Plans the parent rows the generated columns point at: every member of a pool on a single-column
+ * foreign key, and every combination of pools on a composite one (a few). Problems when a composite
+ * foreign key has columns the rule does not generate.
+ */
+export function planParents(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>, plan: SetupPlan): string[] {
+  const problems: string[] = [];
+  for (const fk of facts.constraintsOf(table, 'f')) {
+    const parent = fk.references && facts.table(fk.references.table);
+    if (!parent || parent === table || !fk.columns.some((c) => pools.has(c))) continue;
+    if (!fk.columns.every((c) => pools.has(c))) {
+      problems.push(`the foreign key ${fk.name} (${fk.columns.join(', ')}) has columns the rule does not generate: give its setup rows by hand`);
+      continue;
+    }
+    const domains = fk.columns.map((c) => memberValues(pools.get(c)!));
+    const combinations = product(domains).slice(0, 16);
+    for (const combination of combinations) {
+      plan.ensure(parent, Object.fromEntries(fk.references!.columns.map((pc, i) => [pc, combination[i]!])));
+    }
+  }
+  return problems;
+}
+
+/** The non-NULL members of a pool as setup values, labelled when they are ids. */
+export function memberValues(pool: ColumnPool): { value: Value; label?: string }[] {
+  const b = pool.binding;
+  return pool.values
+    .filter((v) => v !== null)
+    .map((value, i) => (idPoolName(b) ? { value, label: `${idPoolName(b)}#${i + 1}` } : { value }));
+}
+
+/**
+ * Narrows pools so that every combination of values passes the table's CHECKs (read ones): a rule
+ * that generates a row a CHECK rejects would report the CHECK as over-restrictive. Removes NULL first,
+ * then the values rejected most often, never a value listed in `keep` (those the rule's predicate
+ * names). A problem when a CHECK rejects a combination made of kept values only, or a pool would empty.
+ */
+export function passChecks(
+  pools: Map<string, ColumnPool>,
+  checks: readonly { readonly name: string; readonly predicate: Predicate }[],
+  keep: ReadonlyMap<string, readonly Value[]>,
+): string[] {
+  const problems: string[] = [];
+  const kept = (column: string, value: Value) => value !== null && (keep.get(column)?.some((k) => String(k) === String(value)) ?? false);
+  for (const { name, predicate } of checks) {
+    const columns = predicateColumns(predicate);
+    if (!columns.every((c) => pools.has(c))) continue;
+    for (;;) {
+      const failing = product(columns.map((c) => pools.get(c)!.values)).filter(
+        (combo) => evaluate(predicate, Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null]))) === false,
+      );
+      if (failing.length === 0) break;
+      let best: { column: string; value: Value; score: number } | undefined;
+      for (const combo of failing) {
+        for (const [i, column] of columns.entries()) {
+          const value = combo[i] ?? null;
+          if (kept(column, value) || pools.get(column)!.values.length <= 1) continue;
+          const score = failing.filter((f) => (f[i] ?? null) === value).length + (value === null ? 100 : 0);
+          if (!best || score > best.score) best = { column, value, score };
+        }
+      }
+      if (!best) {
+        const combo = failing[0]!.map((v, i) => `${columns[i]} = ${v === null ? 'NULL' : JSON.stringify(v)}`).join(', ');
+        problems.push(`the CHECK ${name} rejects ${combo}, which the rule needs: no row the CHECK lets through has it`);
+        break;
+      }
+      pools.set(best.column, withoutValue(pools.get(best.column)!, best.value));
+    }
+  }
+  return problems;
+}
+
+/** Every combination of one value from each domain. */
+export function product<T>(domains: readonly (readonly T[])[]): T[][] {
+  return domains.reduce<T[][]>((acc, domain) => acc.flatMap((prefix) => domain.map((v) => [...prefix, v])), [[]]);
+}
+
+/** The row around a rule's columns: its primary key, per-row fillers for other required columns, and setup rows for its parents. */
+export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>) {
+  const problems: string[] = [];
+  const primaryKey = primaryKeyOf(facts, table);
+  const boundPools = boundPoolNames([...pools.values()].map((p) => p.binding));
+  const plan = new SetupPlan(facts, boundPools);
+  problems.push(...planParents(facts, table, pools, plan));
+  const taken = new Set([...pools.keys(), ...('column' in primaryKey ? [primaryKey.column] : [])]);
+  const perRow = perRowColumns(facts, table, taken, plan);
+  problems.push(...perRow.problems, ...plan.problems);
+  // The plan holds this set: pools named by per-row fillers are bound too.
+  for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
+  return { primaryKey, perRow, plan, problems };
+}

@@ -1,0 +1,379 @@
+import { readCatalog, type Catalog } from '../catalog/catalog.ts';
+import { connect, type ConnectionSettings } from '../db/connection.ts';
+import type { StartedServer } from '../db/provider.ts';
+import { Sandbox } from '../db/sandbox.ts';
+import { readSchemaFiles, type SchemaFile } from '../db/schema-source.ts';
+import { diffRule } from '../diff/behaviour-diff.ts';
+import { missingTables, type SkippedRule } from '../diff/diff-schemas.ts';
+import { ScenarioExecutor } from '../engine/executor.ts';
+import { checkRule, type RuleCheck } from '../engine/rule-check.ts';
+import { DEFAULT_SHAPE, stepCount, type IsolationLevel, type ScenarioShape } from '../engine/scenario.ts';
+import type { VerdictKind } from '../engine/verdict.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
+import type { Rule } from '../rules/rule.ts';
+import type { LoadedSpec } from '../spec/loader.ts';
+import { deriveMutants, type Mutant, type MutantKind } from './derive-mutants.ts';
+import { changesCausedByMutant, classifySurvivor, type SurvivorClass } from './survivor.ts';
+
+/** What to mutate and how hard to check each mutant. */
+export interface MutationOptions {
+  readonly specs: readonly LoadedSpec[];
+  /** Schema files applied in order; when absent, each spec's own default schema. */
+  readonly schema?: readonly SchemaFile[];
+  /** The user named these rules: one whose tables the schema lacks is an error, not skipped. */
+  readonly named: boolean;
+  readonly isolation: IsolationLevel;
+  /** Scenarios per check of a rule on a mutant, and per behaviour diff of a survivor. */
+  readonly runs: number;
+  readonly seed: number;
+  readonly shape?: ScenarioShape;
+  /** Mutants checked at once, each on databases of its own (default 2). */
+  readonly workers?: number;
+  /** Aborting stops after the checks in flight; the run then fails as interrupted. */
+  readonly signal?: AbortSignal;
+  /** Called when a check ends (progress). */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** How one mutant fared against one rule. */
+export type MutantStatus = 'killed' | 'survived' | 'not-applicable';
+
+/** One mutant of the schema, checked against one rule. */
+export interface MutantResult {
+  readonly name: string;
+  readonly kind: MutantKind;
+  readonly sql: string;
+  readonly status: MutantStatus;
+  /** Killed: the verdict the rule reached on the mutant, and the steps of its shrunk counterexample. */
+  readonly verdict?: Exclude<VerdictKind, 'pass' | 'error'>;
+  readonly counterexampleSteps?: number;
+  /** Not applicable: why (the SQL failed, or the mutant no longer fits the rule). */
+  readonly reason?: string;
+  /** Survived: what the behaviour diff says it means. */
+  readonly survivor?: SurvivorClass;
+  readonly durationMs: number;
+}
+
+/** One rule's mutation score on one schema. */
+export interface RuleMutation {
+  readonly ruleId: string;
+  readonly title: string;
+  readonly specFile: string;
+  readonly schema: readonly string[];
+  /** The rule on the unmutated schema; its mutants are scored only when it holds. */
+  readonly baseline: { readonly verdict: VerdictKind; readonly counterexampleSteps?: number; readonly notes: readonly string[] };
+  readonly mutants: readonly MutantResult[];
+  readonly killed: number;
+  readonly survived: number;
+  readonly notApplicable: number;
+  /** killed / (killed + survived), or null when nothing was scored. */
+  readonly score: number | null;
+  /** Survivors that change behaviour the spec should state (a weak spec). */
+  readonly weakSpec: number;
+  /** Time spent on this rule's checks and diffs (its share of the run; checks overlap across workers). */
+  readonly durationMs: number;
+}
+
+/** Everything a mutation run found. */
+export interface MutationResult {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly server: { readonly provider: string; readonly version: number };
+  readonly options: { readonly seed: number; readonly runs: number; readonly isolation: IsolationLevel; readonly maxSessions: number };
+  readonly rules: readonly RuleMutation[];
+  /** Rules left out because the schema lacks their tables (only when no rule was named). */
+  readonly skipped: readonly SkippedRule[];
+}
+
+/** Exit code of a mutation run: 1 when a rule fails on its original schema or a behaviour-changing mutant survives, else 0. */
+export function mutationExitCode(result: MutationResult): 0 | 1 {
+  return result.rules.some((rule) => rule.baseline.verdict !== 'pass' || rule.weakSpec > 0) ? 1 : 0;
+}
+
+/**
+ * Derives mutants of each schema from its catalog, checks every rule on each mutant of the objects
+ * touching its tables, and classifies the survivors with a behaviour diff of the original and the
+ * mutant on the rule's own operations. Every database it creates is dropped whatever happens.
+ */
+export async function mutateOnServer(server: StartedServer, options: MutationOptions): Promise<MutationResult> {
+  const started = new Date();
+  const t0 = performance.now();
+  const rules: RuleMutation[] = [];
+  const skipped: SkippedRule[] = [];
+  for (const group of await groupBySchema(options)) {
+    const mutated = await mutateSchema(server, group.files, group.specs, options);
+    rules.push(...mutated.rules);
+    skipped.push(...mutated.skipped);
+  }
+  const shape = options.shape ?? DEFAULT_SHAPE;
+  return {
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    server: { provider: server.provider, version: server.serverVersion },
+    options: { seed: options.seed, runs: options.runs, isolation: options.isolation, maxSessions: shape.maxSessions },
+    rules,
+    skipped,
+  };
+}
+
+/** Specs sharing schema files share one original sandbox and its mutants. */
+async function groupBySchema(options: MutationOptions): Promise<Array<{ files: SchemaFile[]; specs: LoadedSpec[] }>> {
+  if (options.schema) return [{ files: [...options.schema], specs: [...options.specs] }];
+  const groups = new Map<string, { paths: readonly string[]; specs: LoadedSpec[] }>();
+  for (const spec of options.specs) {
+    const paths = spec.defaultSchema ?? [];
+    if (paths.length === 0) {
+      throw new KitError('usage', `rule "${spec.rule.id}" has no schema to mutate`, { fix: 'pass --schema <file.sql>, or name a defaultSchema in the spec' });
+    }
+    const key = JSON.stringify(paths);
+    const group = groups.get(key) ?? { paths, specs: [] };
+    group.specs.push(spec);
+    groups.set(key, group);
+  }
+  return Promise.all([...groups.values()].map(async (g) => ({ files: await readSchemaFiles(g.paths), specs: g.specs })));
+}
+
+/** A rule under mutation: its spec, baseline check and mutants. */
+interface RuleUnderTest {
+  readonly spec: LoadedSpec;
+  baseline?: RuleCheck;
+  mutants: Mutant[];
+  readonly results: Map<string, MutantResult>;
+  durationMs: number;
+}
+
+async function mutateSchema(
+  server: StartedServer,
+  files: readonly SchemaFile[],
+  specs: readonly LoadedSpec[],
+  options: MutationOptions,
+): Promise<{ rules: RuleMutation[]; skipped: SkippedRule[] }> {
+  const shape = options.shape ?? DEFAULT_SHAPE;
+  const workers = Math.max(1, options.workers ?? 2);
+  const original = await Sandbox.create(server, files);
+  try {
+    const catalog = await catalogOf(original);
+    const skipped: SkippedRule[] = [];
+    const underTest: RuleUnderTest[] = [];
+    for (const spec of specs) {
+      const missing = await missingTables(original.settingsFor(original.template), spec.rule, 'given');
+      if (missing) {
+        if (options.named) throw new KitError('schema', missing, { fix: "mutate a schema that defines the rule's tables, or name another rule" });
+        skipped.push({ ruleId: spec.rule.id, kind: 'no-tables', reason: missing });
+        continue;
+      }
+      underTest.push({ spec, mutants: [], results: new Map(), durationMs: 0 });
+    }
+
+    // One database of the original schema per worker, and on it an executor for the rule the worker is on:
+    // the baselines, then the original side of every survivor's diff.
+    const originals = new OriginalExecutors(original, shape);
+    try {
+      await runPool(
+        underTest.map((rut) => async (slot) => {
+          const t = performance.now();
+          try {
+            rut.baseline = await check(rut.spec.rule, await originals.forRule(slot, rut.spec.rule), options, shape);
+          } catch (error) {
+            // A schema with the rule's tables but other columns: an error when the rule was named, else skipped.
+            if (options.named || !isKitError(error) || error.kind !== 'schema') throw error;
+            skipped.push({ ruleId: rut.spec.rule.id, kind: 'misfit', reason: error.message });
+            return;
+          }
+          rut.durationMs += performance.now() - t;
+          options.onProgress?.(`${rut.spec.rule.id}: ${rut.baseline.verdict} on the original schema`);
+          if (rut.baseline.verdict === 'pass') rut.mutants = deriveMutants(catalog, rut.spec.rule);
+        }),
+        workers,
+        options.signal,
+      );
+
+      // A mutant several rules share is applied once.
+      const byName = new Map<string, { mutant: Mutant; rules: RuleUnderTest[] }>();
+      for (const rut of underTest) {
+        for (const mutant of rut.mutants) {
+          const entry = byName.get(mutant.name) ?? { mutant, rules: [] };
+          entry.rules.push(rut);
+          byName.set(mutant.name, entry);
+        }
+      }
+      await runPool(
+        [...byName.values()].map(({ mutant, rules }) => async (slot) => {
+          let sandbox: Sandbox;
+          const t = performance.now();
+          try {
+            sandbox = await Sandbox.create(server, [...files, { path: `mutant: ${mutant.name}`, sql: mutant.sql }]);
+          } catch (error) {
+            if (!isKitError(error) || error.kind !== 'schema') throw error;
+            const reason = error.message.replace(/^the schema does not apply: /, 'does not apply: ');
+            for (const rut of rules) record(rut, notApplicable(rut, mutant, reason, performance.now() - t), options);
+            return;
+          }
+          try {
+            // A mutant is checked on one database only, so its template is used as it is rather than cloned.
+            const database = sandbox.settingsFor(sandbox.template);
+            for (const rut of rules) {
+              const ruleMutant = rut.mutants.find((m) => m.name === mutant.name)!;
+              const result = await scoreMutant(rut.spec.rule, ruleMutant, () => originals.forRule(slot, rut.spec.rule), database, options, shape);
+              record(rut, result, options);
+            }
+          } finally {
+            await sandbox.dispose();
+          }
+        }),
+        workers,
+        options.signal,
+      );
+    } finally {
+      await originals.close();
+    }
+
+    const checked = underTest.filter((rut) => rut.baseline !== undefined);
+    return { rules: checked.map((rut) => summarize(rut, files)), skipped };
+  } finally {
+    await original.dispose();
+  }
+}
+
+/** The catalog of the schema as applied; the connection is closed before anything clones the template. */
+async function catalogOf(sandbox: Sandbox): Promise<Catalog> {
+  const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
+  try {
+    return await readCatalog(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Checks one rule; an error verdict is the infrastructure's, never the rule's. */
+async function check(rule: Rule, executor: ScenarioExecutor, options: MutationOptions, shape: ScenarioShape): Promise<RuleCheck> {
+  const result = await checkRule(rule, executor, { isolation: options.isolation, runs: options.runs, seed: options.seed, shape, signal: options.signal });
+  if (result.verdict === 'error') throw new KitError('infrastructure', `${rule.id}: ${result.error ?? 'the check failed'}`);
+  return result;
+}
+
+/**
+ * Killed when the rule fails on the mutant. A survivor is classified by the behaviour diff: the same
+ * generated scenarios executed on the original and on the mutant, on the executors the checks used.
+ */
+async function scoreMutant(
+  rule: Rule,
+  mutant: Mutant,
+  original: () => Promise<ScenarioExecutor>,
+  mutantDb: ConnectionSettings,
+  options: MutationOptions,
+  shape: ScenarioShape,
+): Promise<MutantResult> {
+  const t = performance.now();
+  const base = { name: mutant.name, kind: mutant.kind, sql: mutant.sql };
+  let executor: ScenarioExecutor | undefined;
+  try {
+    executor = await ScenarioExecutor.open(rule, mutantDb, { maxSessions: shape.maxSessions });
+    const result = await check(rule, executor, options, shape);
+    if (result.verdict === 'violation' || result.verdict === 'over-restrictive') {
+      const steps = result.counterexample ? stepCount(result.counterexample.scenario) : undefined;
+      return { ...base, status: 'killed', verdict: result.verdict, ...(steps === undefined ? {} : { counterexampleSteps: steps }), durationMs: elapsed(t) };
+    }
+    const originalExecutor = await original();
+    const diff = await diffRule(rule, originalExecutor, executor, { isolation: options.isolation, runs: options.runs, seed: options.seed, shape, verdicts: false });
+    const caused = await changesCausedByMutant(diff, originalExecutor);
+    return { ...base, status: 'survived', survivor: classifySurvivor(mutant, diff, caused), durationMs: elapsed(t) };
+  } catch (error) {
+    // The mutant no longer fits the rule (its setup rows or operations fail on it): it cannot be scored.
+    if (isKitError(error) && error.kind === 'schema') return { ...base, status: 'not-applicable', reason: error.message, durationMs: elapsed(t) };
+    throw error;
+  } finally {
+    await executor?.close();
+  }
+}
+
+/** Per worker slot, one database of the original schema and an executor on it for the rule the worker is on. */
+class OriginalExecutors {
+  private readonly slots: Array<{ database: ConnectionSettings; rule?: Rule; executor?: ScenarioExecutor }> = [];
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly shape: ScenarioShape,
+  ) {}
+
+  /** The slot's executor for this rule, opened (and the slot's previous one closed) when the rule changes. */
+  async forRule(slot: number, rule: Rule): Promise<ScenarioExecutor> {
+    const entry = (this.slots[slot] ??= { database: await this.sandbox.createWorkerDatabase() });
+    if (entry.rule !== rule || !entry.executor) {
+      await entry.executor?.close();
+      entry.executor = undefined;
+      entry.executor = await ScenarioExecutor.open(rule, entry.database, { maxSessions: this.shape.maxSessions });
+      entry.rule = rule;
+    }
+    return entry.executor;
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.slots) await entry?.executor?.close();
+  }
+}
+
+function notApplicable(rut: RuleUnderTest, mutant: Mutant, reason: string, ms: number): MutantResult {
+  const own = rut.mutants.find((m) => m.name === mutant.name) ?? mutant;
+  return { name: own.name, kind: own.kind, sql: own.sql, status: 'not-applicable', reason, durationMs: Math.round(ms) };
+}
+
+function record(rut: RuleUnderTest, result: MutantResult, options: MutationOptions): void {
+  rut.results.set(result.name, result);
+  rut.durationMs += result.durationMs;
+  const detail = result.status === 'killed' ? ` (${result.verdict})` : result.status === 'survived' ? ` (${result.survivor!.kind})` : '';
+  options.onProgress?.(`${rut.spec.rule.id}: ${result.name} → ${result.status}${detail}`);
+}
+
+function summarize(rut: RuleUnderTest, files: readonly SchemaFile[]): RuleMutation {
+  // Results in the order the mutants were derived (object by object), not the order they finished.
+  const mutants = rut.mutants.map((m) => rut.results.get(m.name)).filter((r): r is MutantResult => r !== undefined);
+  const count = (status: MutantStatus) => mutants.filter((m) => m.status === status).length;
+  const killed = count('killed');
+  const survived = count('survived');
+  const baseline = rut.baseline!;
+  return {
+    ruleId: rut.spec.rule.id,
+    title: rut.spec.rule.title,
+    specFile: rut.spec.file,
+    schema: files.map((f) => f.path),
+    baseline: {
+      verdict: baseline.verdict,
+      ...(baseline.counterexample ? { counterexampleSteps: stepCount(baseline.counterexample.scenario) } : {}),
+      notes: baseline.notes,
+    },
+    mutants,
+    killed,
+    survived,
+    notApplicable: count('not-applicable'),
+    score: killed + survived > 0 ? killed / (killed + survived) : null,
+    weakSpec: mutants.filter((m) => m.survivor?.kind === 'weak-spec').length,
+    durationMs: Math.round(rut.durationMs),
+  };
+}
+
+function elapsed(t: number): number {
+  return Math.round(performance.now() - t);
+}
+
+/** Runs tasks with at most `size` at once, each told its worker slot; the first failure stops new tasks and is rethrown. */
+async function runPool(tasks: readonly ((slot: number) => Promise<void>)[], size: number, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (slot: number) => {
+    while (next < tasks.length && failure === undefined) {
+      if (signal?.aborted) {
+        failure ??= new KitError('infrastructure', `interrupted: ${String(signal.reason)}`);
+        return;
+      }
+      const task = tasks[next++]!;
+      try {
+        await task(slot);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, tasks.length)) }, (_, slot) => worker(slot)));
+  if (failure !== undefined) throw failure;
+}
