@@ -3,6 +3,7 @@ import { readCatalog } from '../catalog/catalog.ts';
 import { connect, describeSettings, quoteIdent, redactUrl, type ConnectionSettings } from '../db/connection.ts';
 import { isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
+import { invariantText } from '../rules/predicate.ts';
 import type { Rule } from '../rules/rule.ts';
 import { schemaProblem, type SchemaProblem } from './schema-problem.ts';
 
@@ -122,10 +123,10 @@ export function auditExitCode(result: AuditResult): number {
 }
 
 /** The invariant wrapped so that one execution returns the total and the first rows. */
-function offendingRowsSql(invariant: string): string {
+function offendingRowsSql(invariant: string, limitParameter: number): string {
   // `offending.*` is the whole row even when the invariant has a column named offending; a newline
   // before the closing parenthesis, as the invariant may end in a -- comment.
-  return `SELECT count(*) OVER () AS total, to_json(offending.*) AS row FROM (\n${invariant.trim().replace(/;+\s*$/, '')}\n) AS offending LIMIT $1`;
+  return `SELECT count(*) OVER () AS total, to_json(offending.*) AS row FROM (\n${invariant.trim().replace(/;+\s*$/, '')}\n) AS offending LIMIT $${limitParameter}`;
 }
 
 const SAVEPOINT = 'pgconform_audit_rule';
@@ -144,7 +145,7 @@ async function auditRule(
   await client.query(`SAVEPOINT ${SAVEPOINT}`);
   try {
     // One row more than none, so that --limit 0 still learns the count.
-    const { rows } = await client.query<{ total: string; row: Record<string, unknown> }>(offendingRowsSql(rule.invariant), [Math.max(limit, 1)]);
+    const { rows } = await client.query<{ total: string; row: Record<string, unknown> }>(offendingRowsSql(rule.invariant, (rule.invariantValues?.length ?? 0) + 1), [...(rule.invariantValues ?? []), Math.max(limit, 1)]);
     await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
     const offending = Number(rows[0]?.total ?? 0);
     const head = base(rule, performance.now() - started);
@@ -163,7 +164,7 @@ async function auditRule(
 }
 
 function base(rule: Rule, durationMs: number): RuleAuditBase {
-  return { id: rule.id, title: rule.title, source: rule.source, invariant: rule.invariant, durationMs: Math.round(durationMs) };
+  return { id: rule.id, title: rule.title, source: rule.source, invariant: invariantText(rule), durationMs: Math.round(durationMs) };
 }
 
 function fixFor(code: string, rule: Rule, timeouts: { statementTimeoutMs: number; lockTimeoutMs: number }): string {

@@ -121,7 +121,7 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Runs the invariant query; rows returned break the rule. */
   async violations(): Promise<OffendingRow[]> {
-    const { rows } = await this.observerQuery<OffendingRow>(this.rule.invariant);
+    const { rows } = await this.observerQuery<OffendingRow>(this.rule.invariant, [...(this.rule.invariantValues ?? [])]);
     return rows;
   }
 

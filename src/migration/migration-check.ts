@@ -159,7 +159,7 @@ async function applyMigration(client: pg.Client, file: SchemaFile, start: Databa
 /** Groups of rows the rule's invariant returns; undefined when the migrated schema no longer runs it (a renamed column). */
 async function invariantRows(client: pg.Client, rule: Rule): Promise<number | undefined> {
   try {
-    return (await client.query(rule.invariant)).rows.length;
+    return (await client.query(rule.invariant, [...(rule.invariantValues ?? [])])).rows.length;
   } catch (error) {
     if (isServerError(error)) return undefined;
     throw error;

@@ -1,7 +1,7 @@
 import { redactUrl } from '../db/connection.ts';
 import type { HistoryEvent } from '../engine/history.ts';
 import type { IsolationLevel } from '../engine/scenario.ts';
-import type { Value } from '../rules/rule.ts';
+import { inlineParams } from '../rules/predicate.ts';
 
 /** The part of a counterexample (report.json's or the engine's) an isolation spec is made from. */
 export interface ReplayableHistory {
@@ -75,17 +75,4 @@ function indent(sql: string): string {
     .join('\n');
 }
 
-/** The statement with its $n parameters written as literals: the isolation tester sends plain SQL. */
-export function inlineParams(sql: string, params: readonly Value[]): string {
-  return sql.replace(/\$(\d+)/g, (whole, n: string) => {
-    const i = Number(n) - 1;
-    return i < params.length ? literal(params[i]!) : whole;
-  });
-}
-
-function literal(value: Value): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
-  // An untyped literal, as a parameter is: the server infers its type from where it stands.
-  return `'${value.replace(/'/g, "''")}'`;
-}
+export { inlineParams };

@@ -3,7 +3,7 @@ import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import { poolArbitrary, type Pool } from './pool.ts';
 import { evaluate, predicateColumns, predicateSql, sameValue, type Predicate } from './predicate.ts';
 import { judge } from './reference-model.ts';
-import type { Operation, Row, Rule, State } from './rule.ts';
+import type { Operation, Row, Rule, State, Value } from './rule.ts';
 
 /** Configuration of "at most one child per parent unless the parent is exempt" (rule 4). */
 export interface AtMostOneChildConfig {
@@ -87,6 +87,8 @@ export function atMostOneChild(config: AtMostOneChildConfig): Rule {
   const c = quoteQualified(child.table);
   const pc = quoteIdent(child.parentColumn);
   const sc = quoteIdent(child.scopeColumn);
+  // Values of the rule's predicate travel as parameters of the invariant query.
+  const invariantValues: Value[] = [];
   return {
     id: config.id,
     title: config.title,
@@ -133,8 +135,9 @@ export function atMostOneChild(config: AtMostOneChildConfig): Rule {
     invariant:
       `SELECT c.${pc} AS parent, count(*)::int AS children, json_agg(c.${sc} ORDER BY c.${sc}) AS scopes ` +
       `FROM ${c} c JOIN ${quoteQualified(parent.table)} p ON p.${quoteIdent(parent.key)} = c.${pc} ` +
-      `WHERE (${predicateSql(parent.exempt, (column) => `p.${quoteIdent(column)}`)}) IS NOT TRUE ` +
+      `WHERE (${predicateSql(parent.exempt, (column) => `p.${quoteIdent(column)}`, invariantValues)}) IS NOT TRUE ` +
       `GROUP BY c.${pc} HAVING count(*) > 1`,
+    invariantValues,
     allows: (state, op) => judge(step, check, state, op),
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,

@@ -1,4 +1,4 @@
-import type { Row, Value } from './rule.ts';
+import type { Row, Rule, Value } from './rule.ts';
 
 /** A condition on one row, evaluated with SQL's three-valued logic in both SQL and the model. */
 export type Predicate =
@@ -34,11 +34,15 @@ export function sqlLiteral(value: Value): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** Renders a predicate as a SQL boolean expression; `column` maps a column name to its SQL. */
-export function predicateSql(predicate: Predicate, column: (name: string) => string): string {
+/**
+ * Renders a predicate as a SQL boolean expression; `column` maps a column name to its SQL. With `params`,
+ * values become parameters ($n, appended to it) instead of literals.
+ */
+export function predicateSql(predicate: Predicate, column: (name: string) => string, params?: Value[]): string {
   switch (predicate.op) {
     case 'eq':
-      return `${column(predicate.column)} = ${sqlLiteral(predicate.value)}`;
+      if (params) params.push(predicate.value);
+      return `${column(predicate.column)} = ${params ? `$${params.length}` : sqlLiteral(predicate.value)}`;
     case 'isNull':
       return `${column(predicate.column)} IS NULL`;
     case 'isNotNull':
@@ -51,9 +55,9 @@ export function predicateSql(predicate: Predicate, column: (name: string) => str
       return `${column(predicate.column)} IS NOT TRUE`;
     case 'and':
     case 'or':
-      return `(${predicate.of.map((p) => predicateSql(p, column)).join(predicate.op === 'and' ? ' AND ' : ' OR ')})`;
+      return `(${predicate.of.map((p) => predicateSql(p, column, params)).join(predicate.op === 'and' ? ' AND ' : ' OR ')})`;
     case 'not':
-      return `NOT (${predicateSql(predicate.of, column)})`;
+      return `NOT (${predicateSql(predicate.of, column, params)})`;
   }
 }
 
@@ -117,4 +121,24 @@ export function predicateColumns(predicate: Predicate): string[] {
     default:
       return [predicate.column];
   }
+}
+
+/** SQL with its parameters written in as literals: to read, or to paste into psql. */
+export function inlineParams(sql: string, params: readonly Value[]): string {
+  return sql.replace(/\$(\d+)/g, (whole, n: string) => {
+    const i = Number(n) - 1;
+    return i < params.length ? untypedLiteral(params[i]!) : whole;
+  });
+}
+
+function untypedLiteral(value: Value): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
+  // An untyped literal, as a parameter is: the server infers its type from where it stands.
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A rule's invariant with its values written in: for people and other tools (psql, isolation specs), never for the kit's own queries. */
+export function invariantText(rule: Pick<Rule, 'invariant' | 'invariantValues'>): string {
+  return inlineParams(rule.invariant, rule.invariantValues ?? []);
 }

@@ -62,6 +62,8 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     },
   };
 
+  // Values of the rule's predicate travel as parameters of the invariant query.
+  const invariantValues: Value[] = [];
   return {
     id: config.id,
     title: config.title,
@@ -72,7 +74,8 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     operation: ops.arbitrary(),
     sql: (op) => ops.sql(op),
     describe: (op) => ops.describe(op),
-    invariant: `SELECT ${columns.map(quoteIdent).join(', ')}, ${quoteIdent(config.primaryKey.column)} FROM ${quoteQualified(table)} WHERE (${predicateSql(config.valid, quoteIdent)}) IS NOT TRUE`,
+    invariant: `SELECT ${columns.map(quoteIdent).join(', ')}, ${quoteIdent(config.primaryKey.column)} FROM ${quoteQualified(table)} WHERE (${predicateSql(config.valid, quoteIdent, invariantValues)}) IS NOT TRUE`,
+    invariantValues,
     allows(state, op) {
       const judgement = judge(step, check, state, op);
       // A NULL the rule does not forbid may still be refused by a NOT NULL column the rule allows.

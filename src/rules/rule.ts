@@ -78,8 +78,10 @@ export interface Rule {
   sql(op: Operation): Statement;
   /** How an operation reads in a counterexample. */
   describe(op: Operation): string;
-  /** SQL returning the rows that break the rule in the committed state (none when it holds). */
+  /** SQL returning the rows that break the rule in the committed state (none when it holds); values are parameters. */
   readonly invariant: string;
+  /** The invariant's parameters ($1, $2 …): a rule's values never become SQL text. */
+  readonly invariantValues?: readonly Value[];
   /** The reference model: may this operation be applied to this committed state under the rule? */
   allows(state: State, op: Operation): Judgement;
   /** Every table and column the rule names: checked against the schema before a run, and read by explain and mutate. */

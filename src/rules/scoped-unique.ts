@@ -62,14 +62,17 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
     return found;
   }
 
+  const invariantValues: Value[] = [];
   const invariant = config.unique
     .map((scope, i) => {
       const keySql = scope.key.map((column) => (scope.fold?.includes(column) ? `lower(${quoteIdent(column)})` : quoteIdent(column)));
       const notNull = keySql.map((k) => `${k} IS NOT NULL`);
-      const where = [scope.where ? predicateSql(scope.where, quoteIdent) : 'true', ...notNull].join(' AND ');
-      const keyJson = scope.key.map((column, j) => `'${column}', ${keySql[j]}`).join(', ');
+      invariantValues.push(scopeName(scope, i));
+      const name = `$${invariantValues.length}::text`;
+      const where = [scope.where ? predicateSql(scope.where, quoteIdent, invariantValues) : 'true', ...notNull].join(' AND ');
+      const keyJson = scope.key.map((column, j) => `$${invariantValues.push(column)}::text, ${keySql[j]}`).join(', ');
       return (
-        `SELECT ${sqlString(scopeName(scope, i))} AS broken, json_build_object(${keyJson}) AS key, ` +
+        `SELECT ${name} AS broken, json_build_object(${keyJson}) AS key, ` +
         `count(*)::int AS rows, json_agg(${quoteIdent(pk)} ORDER BY ${quoteIdent(pk)}) AS ids ` +
         `FROM ${quoteQualified(table)} WHERE ${where} GROUP BY ${keySql.join(', ')} HAVING count(*) > 1`
       );
@@ -93,6 +96,7 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
     sql: (op) => ops.sql(op),
     describe: (op) => ops.describe(op),
     invariant,
+    invariantValues,
     allows: (state, op) => judge(step, check, state, op),
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,
@@ -110,8 +114,4 @@ function scopeName(scope: UniqueScope, index: number): string {
 
 function foldValue(value: Value, fold: boolean): Value {
   return fold && typeof value === 'string' ? value.toLowerCase() : value === null ? null : String(value);
-}
-
-function sqlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -14,6 +14,7 @@ import { quoteIdent, settingsFromUrl } from '../../src/db/connection.ts';
 import { freePort } from '../../src/db/embedded-provider.ts';
 import { dropDatabase } from '../../src/db/sandbox.ts';
 import type { Rule } from '../../src/rules/rule.ts';
+import { invariantText } from '../../src/rules/predicate.ts';
 import onePendingRequest from '../../specs/one-pending-request.ts';
 import onePrimaryProvider from '../../specs/one-primary-provider.ts';
 import superAdminTenant from '../../specs/super-admin-tenant.ts';
@@ -351,7 +352,7 @@ describe('pgconform audit (CLI)', () => {
     expect(run.stdout).toMatch(new RegExp(`VIOLATED +one-pending-request +${expected.pending.length} offending rows`));
     expect(run.stdout).toMatch(new RegExp(`VIOLATED +super-admin-tenant +${expected.users.length} offending rows`));
     for (const user of expected.users) expect(run.stdout).toContain(user.id);
-    expect(run.stdout).toContain(`${superAdminTenant.invariant};`);
+    expect(run.stdout).toContain(`${invariantText(superAdminTenant)};`);
     expect(run.stdout + run.stderr).not.toContain(db.readerPassword);
     const document = auditDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')));
     expect(document.exitCode).toBe(1);

@@ -69,6 +69,35 @@ describe('configuration: seed 004 planned encoding (is_primary_provider boolean,
   });
 });
 
+describe('values from configuration travel as parameters', () => {
+  const awkward = "it's open; DROP TABLE notes; --";
+  const binding = {
+    template: 'scoped-unique',
+    id: 'one-open-note',
+    title: 'one open note per owner',
+    table: 'notes',
+    primaryKey: { column: 'id', pool: { ids: 'note', count: 3 } },
+    columns: { owner: { ids: 'owner', count: 2 }, state: [awkward, 'closed'] },
+    unique: [{ name: "open notes (the owner's)", key: ['owner'], where: { eq: ['state', awkward] } }],
+  };
+
+  it('the invariant carries no value as SQL text, and a run with quotes and semicolons in values works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-config-'));
+    const schema = join(dir, 'schema.sql');
+    writeFileSync(schema, `CREATE TABLE notes (id uuid PRIMARY KEY, owner uuid NOT NULL, state text NOT NULL);
+CREATE UNIQUE INDEX notes_one_open ON notes (owner) WHERE state = 'it''s open; DROP TABLE notes; --';\n`);
+    const file = join(dir, 'pgconform.config.json');
+    writeFileSync(file, JSON.stringify({ schema: 'schema.sql', rules: [binding] }));
+    const [rule] = (await loadConfig(file)).rules;
+    expect(rule!.invariant).not.toContain('DROP');
+    expect(rule!.invariant).not.toContain("owner's");
+    expect(rule!.invariantValues).toEqual(expect.arrayContaining([awkward, "open notes (the owner's)"]));
+    const run = runConfigured(file);
+    expect(run.stderr).toBe('');
+    expect(run.verdict).toBe('pass');
+  });
+});
+
 describe('configuration errors: one line, exit 2, naming the rule, the key and the closest name', () => {
   it('an unknown column', () => {
     const run = runConfigured(editedConfig((t) => t.replace('"archived_at": [null', '"archivd_at": [null')));

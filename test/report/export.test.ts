@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rule } from '../../src/rules/rule.ts';
+import { invariantText } from '../../src/rules/predicate.ts';
 import { inlineParams, toIsolationSpec } from '../../src/report/export-isolation.ts';
 import { toVitestRegression } from '../../src/report/export-vitest.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
@@ -68,7 +69,7 @@ describe.skipIf(!reachable)('exports of real counterexamples', () => {
 
   it('makes an isolation spec with one session per session and the steps permuted in the order they ran', () => {
     const c = counterexampleOf(runs.race);
-    const spec = toIsolationSpec(c, { schema: RACE_SQL, setup: rule.setup, invariant: rule.invariant, comment: [c.replay] });
+    const spec = toIsolationSpec(c, { schema: RACE_SQL, setup: rule.setup, invariant: invariantText(rule), comment: [c.replay] });
     expect(spec).toContain(`# ${c.replay}`);
     expect(spec).toMatch(/^setup\n\{\n {2}CREATE TABLE access_requests/m);
     expect(spec).toMatch(/^teardown\n\{/m);
@@ -83,7 +84,7 @@ describe.skipIf(!reachable)('exports of real counterexamples', () => {
   it.skipIf(!tester)('replays the race and the wait in isolationtester, which shows the rows that break the rule', async () => {
     for (const [document, schema] of [[runs.race, RACE_SQL], [runs.waited, WAIT_SQL]] as const) {
       const c = counterexampleOf(document);
-      const spec = toIsolationSpec(c, { schema, setup: rule.setup, invariant: rule.invariant });
+      const spec = toIsolationSpec(c, { schema, setup: rule.setup, invariant: invariantText(rule) });
       const output = await withDatabase(async (url) => {
         const child = execFile(tester!, [url], { timeout: 60_000 });
         child.stdin!.end(spec);
@@ -114,7 +115,7 @@ describe.skipIf(!reachable)('exports of real counterexamples', () => {
       { name: 'over-fixed', c: counterexampleOf(runs.overRestrictive), schema: join(ROOT, 'fixtures/one-pending-request/reference.sql'), pass: true, says: '' },
     ];
     for (const { name, c, schema } of cases) {
-      const text = toVitestRegression(c, { ruleId: 'one-pending-request', schemaFiles: [schema], setup: rule.setup, invariant: rule.invariant });
+      const text = toVitestRegression(c, { ruleId: 'one-pending-request', schemaFiles: [schema], setup: rule.setup, invariant: invariantText(rule) });
       await writeFile(join(dir, `${name}.test.ts`), text);
     }
     // The generated files must also type-check in a strict project, as a user's would be.

@@ -9,6 +9,7 @@ import type { Scenario } from '../../engine/scenario.ts';
 import { KitError } from '../../errors/kit-error.ts';
 import { readReport } from '../../report/read-report.ts';
 import { timeline } from '../../report/timeline.ts';
+import { invariantText } from '../../rules/predicate.ts';
 import { loadSpecFile } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
 
@@ -50,10 +51,10 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
           ? toIsolationSpec(counterexample, {
               schema: (await readSchemaFiles(schema)).map((f) => f.sql).join('\n'),
               setup: spec.rule.setup,
-              invariant: spec.rule.invariant,
+              invariant: invariantText(spec.rule),
               comment: [counterexample.replay],
             })
-          : toVitestRegression(counterexample, { ruleId: rule.id, schemaFiles: rule.schema, setup: spec.rule.setup, invariant: spec.rule.invariant }),
+          : toVitestRegression(counterexample, { ruleId: rule.id, schemaFiles: rule.schema, setup: spec.rule.setup, invariant: invariantText(spec.rule) }),
       );
     }
     if (args.out) {
