@@ -1,5 +1,6 @@
 import { findTable, type Catalog, type CatalogColumn, type CatalogConstraint, type CatalogIndex, type CatalogTable } from '../catalog/catalog.ts';
-import { checkExpression, parsePredicate, type ParsedPredicate } from './predicate-text.ts';
+import { checkExpression } from '../catalog/definition-text.ts';
+import { parsePredicate, type ParsedPredicate } from './predicate-text.ts';
 
 /** A single-column foreign key: the column, the parent table and the parent column it references. */
 export interface ColumnReference {
@@ -69,7 +70,7 @@ export class CatalogFacts {
   checks(table: CatalogTable): ReadCheck[] {
     const types = this.columnTypes(table);
     return this.constraintsOf(table, 'c').map((constraint) => {
-      const expression = checkExpression(constraint.definition);
+      const expression = checkExpression(constraint.definition)?.expression;
       return {
         constraint,
         expression: expression ?? constraint.definition,

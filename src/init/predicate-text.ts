@@ -48,26 +48,6 @@ export function parsePredicate(text: string, columns: ColumnTypes): ParsedPredic
   }
 }
 
-/** The expression of a CHECK constraint as pg_get_constraintdef prints it: `CHECK ((a OR b)) NOT VALID` → `(a OR b)`. */
-export function checkExpression(definition: string): string | undefined {
-  const match = /^\s*CHECK\s*\(/i.exec(definition);
-  if (!match) return undefined;
-  const open = match[0].length - 1;
-  let depth = 0;
-  let inString = false;
-  for (let i = open; i < definition.length; i++) {
-    const c = definition[i]!;
-    if (inString) {
-      if (c === "'") inString = definition[i + 1] === "'" ? (i++, true) : false;
-      continue;
-    }
-    if (c === "'") inString = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return definition.slice(open + 1, i);
-  }
-  return undefined;
-}
-
 /**
  * The predicate a row must satisfy for a CHECK to let it through: a CHECK passes when its expression is
  * TRUE or NULL, while a row rule demands TRUE. NULL is tolerated where the schema can store it (nullable

@@ -1,7 +1,7 @@
 import { findTable, type Catalog, type CatalogConstraint, type CatalogIndex, type CatalogTable, type CatalogTrigger } from '../catalog/catalog.ts';
 import { quoteIdent } from '../db/connection.ts';
 import type { Rule } from '../rules/rule.ts';
-import { firstList, identifiersIn, splitTopLevel, splitWhere, stripOuterParentheses, withoutListItem } from './sql-text.ts';
+import { checkExpression, firstList, identifiersIn, splitTopLevel, splitWhere, stripOuterParentheses, withoutListItem } from '../catalog/definition-text.ts';
 
 /** The ways a schema object is broken, one small change each. */
 export const MUTANT_KINDS = [
@@ -170,11 +170,10 @@ function constraintMutants(catalog: Catalog, table: CatalogTable, constraint: Ca
 
 /** CHECK (a OR b): each branch dropped in turn; CHECK (a AND b) likewise, when the top level is one of those. */
 function checkBranchMutants(table: CatalogTable, constraint: CatalogConstraint, make: MakeMutant, recreate: (definition: string) => string): Derived[] {
-  const match = /^CHECK\s*\(/.exec(constraint.definition);
-  const list = match ? firstList(constraint.definition) : undefined;
-  if (!match || !list) return [];
-  const expression = constraint.definition.slice(list.open + 1, list.close);
-  const suffix = constraint.definition.slice(list.close + 1);
+  const check = checkExpression(constraint.definition);
+  if (!check) return [];
+  const { expression } = check;
+  const suffix = constraint.definition.slice(check.close + 1);
   for (const operator of ['OR', 'AND'] as const) {
     const branches = splitTopLevel(expression, operator);
     if (branches.length < 2) continue;

@@ -20,7 +20,8 @@ import type { DraftRule } from '../../src/init/proposal.ts';
 import { catalogOfSchema } from '../../src/init/init.ts';
 import { Sandbox } from '../../src/db/sandbox.ts';
 import { readCatalog } from '../../src/catalog/catalog.ts';
-import { checkExpression, checkPasses, parsePredicate } from '../../src/init/predicate-text.ts';
+import { checkExpression } from '../../src/catalog/definition-text.ts';
+import { checkPasses, parsePredicate } from '../../src/init/predicate-text.ts';
 import { evaluate, predicateColumns } from '../../src/rules/predicate.ts';
 import type { Value } from '../../src/rules/rule.ts';
 import { schemaFiles } from '../../src/source/schema-source.ts';
@@ -133,7 +134,7 @@ describe('pgconform init', () => {
       expect(parsePredicate(index.predicate!, types).ok, `${index.name}: ${index.predicate}`).toBe(false);
     }
     const unreadable = things.constraints.find((c) => c.name === 'c_unreadable')!;
-    expect(parsePredicate(checkExpression(unreadable.definition)!, types).ok).toBe(false);
+    expect(parsePredicate(checkExpression(unreadable.definition)!.expression, types).ok).toBe(false);
   });
 
   it('turns a CHECK into the predicate a row rule demands: TRUE exactly when the CHECK lets the row through (TRUE or NULL)', async () => {
@@ -142,7 +143,7 @@ describe('pgconform init', () => {
       const checks = things.constraints.filter((c) => c.type === 'c' && c.name !== 'c_unreadable');
       expect(checks.length).toBe(5);
       for (const check of checks) {
-        const expression = checkExpression(check.definition)!;
+        const expression = checkExpression(check.definition)!.expression;
         const parsed = parsePredicate(expression, types);
         expect(parsed.ok, `${check.name}: ${expression}`).toBe(true);
         if (!parsed.ok) continue;

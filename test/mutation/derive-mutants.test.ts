@@ -8,7 +8,7 @@ import { Sandbox } from '../../src/db/sandbox.ts';
 import type { SchemaFile } from '../../src/db/schema-source.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import { deriveMutants, MUTANT_KINDS, type Mutant } from '../../src/mutation/derive-mutants.ts';
-import { splitTopLevel, splitWhere, stripOuterParentheses, withoutListItem } from '../../src/mutation/sql-text.ts';
+import { splitTopLevel, splitWhere, stripOuterParentheses, withoutListItem } from '../../src/catalog/definition-text.ts';
 import { and, eq, idPool, isNull, scopedUnique, valuePool } from '../../src/rules/index.ts';
 
 // Every kind of object, with the awkward cases: a string literal holding " AND ", a quoted index name,

@@ -10,7 +10,7 @@ import { readSchemaFiles, type SchemaFile } from '../../src/db/schema-source.ts'
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import type { MutantKind } from '../../src/mutation/derive-mutants.ts';
 import { mutateOnServer, mutationExitCode } from '../../src/mutation/mutation-run.ts';
-import { splitTopLevel } from '../../src/mutation/sql-text.ts';
+import { splitTopLevel } from '../../src/catalog/definition-text.ts';
 import type { Rule } from '../../src/rules/rule.ts';
 import { expectedVerdict, readFixtures } from '../../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../../src/spec/loader.ts';

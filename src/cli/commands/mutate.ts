@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { chooseProvider } from '../../db/provider-choice.ts';
-import type { SchemaFile } from '../../db/schema-source.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
 import { ExitCode } from '../../errors/kit-error.ts';
 import { mutateOnServer, mutationExitCode, type MutationResult } from '../../mutation/mutation-run.ts';
 import { mutationLines } from '../../mutation/mutation-text.ts';
-import { readSource } from '../../source/read-source.ts';
+import { readSources } from '../../source/read-source.ts';
 import type { CommandContext } from '../context.ts';
 import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
@@ -41,7 +40,7 @@ export const MUTATION_REPORT = 'mutate.json';
 export async function mutateCommand(args: MutateArgs, context: CommandContext): Promise<number> {
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const specs = await selectRules(args);
-  const schema = args.schema?.length ? await readSchemaSources(args.schema) : undefined;
+  const schema = args.schema?.length ? await readSources(args.schema) : undefined;
   const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
   progress(`pgconform ${VERSION} mutate: ${specs.length} rule(s), seed ${seed}, ${args.runs} scenarios per check, ${args.isolation}, ${provider.name} server`);
@@ -95,11 +94,4 @@ function verdictLine(result: MutationResult, exitCode: number, seed: number): st
   ];
   if (exitCode === ExitCode.Pass) return `every mutant that changes what a rule allows is killed (seed ${seed})`;
   return `${parts.join('; ')} (seed ${seed})`;
-}
-
-/** --schema entries: .sql files, folders of them, or <git-rev>:<path>, in order. */
-async function readSchemaSources(sources: readonly string[]): Promise<SchemaFile[]> {
-  const files: SchemaFile[] = [];
-  for (const source of sources) files.push(...(await readSource(source)));
-  return files;
 }

@@ -1,5 +1,5 @@
 // Reading the SQL text PostgreSQL prints for its own objects (pg_get_expr, pg_get_indexdef,
-// pg_get_constraintdef, pg_get_triggerdef): only as far as mutating it needs. The text is the
+// pg_get_constraintdef, pg_get_triggerdef): only as far as mutate and init need. The text is the
 // server's own deparse, so it is well-formed; what must be right is never splitting inside a
 // string literal, a quoted identifier, a parenthesised group, a CASE … END or a BETWEEN … AND.
 
@@ -174,4 +174,11 @@ export function identifiersIn(text: string): Set<string> {
     }
   }
   return names;
+}
+
+/** The expression of a CHECK constraint as pg_get_constraintdef prints it, with its bounds: `CHECK ((a OR b)) NOT VALID` → `(a OR b)`. */
+export function checkExpression(definition: string): { expression: string; open: number; close: number } | undefined {
+  if (!/^\s*CHECK\s*\(/i.test(definition)) return undefined;
+  const list = firstList(definition);
+  return list ? { expression: definition.slice(list.open + 1, list.close), open: list.open, close: list.close } : undefined;
 }
