@@ -84,7 +84,8 @@ export interface Catalog {
   readonly triggers: readonly CatalogTrigger[];
 }
 
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+/** SQL condition on a pg_namespace aliased `n`: the user's schemas (not the system's, not temporary or toast). */
+export const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 /** Reads the user objects of the connected database; read-only (only catalog SELECTs). */
 export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {

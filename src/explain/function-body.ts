@@ -1,3 +1,4 @@
+import { USER_NAMESPACE } from '../catalog/catalog.ts';
 import type pg from 'pg';
 
 /** A user function's body, by name (overloads share a name; their bodies are read together). */
@@ -25,7 +26,6 @@ export interface BodyAnalysis {
   readonly returnsNull: boolean;
 }
 
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 /** The bodies of the user's SQL and PL/pgSQL functions, so that a trigger's calls can be followed; read-only. */
 export async function readFunctionLibrary(client: pg.ClientBase): Promise<FunctionLibrary> {

@@ -1,3 +1,4 @@
+import { USER_NAMESPACE } from '../catalog/catalog.ts';
 import type pg from 'pg';
 
 /** What a migration may change in a database: its rows (per table, as JSON text) and its schema (one line per object). */
@@ -19,7 +20,6 @@ export interface TableChange {
   readonly added: number;
 }
 
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 const SCHEMA_SQL = `
 SELECT coalesce(array_agg(line ORDER BY line), '{}') AS lines FROM (

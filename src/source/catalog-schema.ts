@@ -1,3 +1,4 @@
+import { USER_NAMESPACE } from '../catalog/catalog.ts';
 import type pg from 'pg';
 
 // Rebuilds a database's schema as SQL from its catalog, for when no pg_dump can read the server (pg_dump
@@ -7,7 +8,6 @@ import type pg from 'pg';
 // indexes, functions and procedures, views, materialized views and triggers. Not copied: row-level security
 // policies, rules, aggregates, operators, comments, grants.
 
-const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'`;
 
 /** True when no extension owns the object (extension members come with CREATE EXTENSION). */
 const notInExtension = (catalog: string, oid: string) =>
