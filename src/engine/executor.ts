@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
 import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
@@ -17,6 +17,14 @@ export interface ExecutorOptions {
   pollMs?: number;
 }
 
+/** What the observer connection did, by purpose: the cost of watching and checking (a final check and the reset after it share one round trip). */
+export interface ObserverCounts {
+  resets: number;
+  invariantChecks: number;
+  lockChecks: number;
+  snapshots: number;
+}
+
 /** What one execution produced. */
 export interface Execution {
   readonly history: History;
@@ -30,6 +38,8 @@ interface PendingStep {
   /** Another session had a transaction open when this step started. */
   readonly concurrent: boolean;
   settled: boolean;
+  /** The sessions it was last seen waiting for, with their progress then (see SessionState.progress). */
+  blockers?: ReadonlyMap<number, Progress>;
   result?: pg.QueryResult;
   error?: unknown;
   readonly done: Promise<void>;
@@ -48,6 +58,13 @@ interface SessionState {
   /** Another session ran a step while this transaction was open. */
   othersActed: boolean;
   pending?: PendingStep;
+  /** Steps completed, and transactions ended, in this execution: a waiter need not be asked about again until a blocker moves. */
+  progress: Progress;
+}
+
+interface Progress {
+  readonly steps: number;
+  readonly released: number;
 }
 
 /** Raised when the infrastructure fails mid-scenario: a dropped connection, a timeout. */
@@ -69,6 +86,13 @@ export class ScenarioExecutor implements AsyncDisposable {
   /** The default isolation level each session connection was last set to. */
   private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
+  /** Observer queries since the executor opened. */
+  readonly counts: ObserverCounts = { resets: 0, invariantChecks: 0, lockChecks: 0, snapshots: 0 };
+  /** The data is as reset() leaves it: the last execution ended with its final check and the reset in one round trip. */
+  private clean = false;
+  private invariantPrepared = false;
+  /** Names of prepared statements by text: repeated statements skip the server's parse and plan. */
+  private readonly statementNames = new Map<string, string>();
 
   private constructor(
     readonly rule: Rule,
@@ -110,22 +134,48 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Empties every table and inserts the rule's setup rows. */
   async reset(): Promise<void> {
+    this.counts.resets++;
     await this.observerQuery(this.resetSql);
   }
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
   async snapshot(): Promise<State> {
-    const { rows } = await this.observerQuery<Record<string, Row[]>>(this.snapshotSql);
+    this.counts.snapshots++;
+    const { rows } = await this.observerQuery<Record<string, Row[]>>(this.snapshotSql, [], true);
     return rows[0] ?? {};
   }
 
   /** Runs the invariant query; rows returned break the rule. */
   async violations(): Promise<OffendingRow[]> {
-    const { rows } = await this.observerQuery<OffendingRow>(this.rule.invariant, [...(this.rule.invariantValues ?? [])]);
+    this.counts.invariantChecks++;
+    const { rows } = await this.observerQuery<OffendingRow>(this.rule.invariant, [...(this.rule.invariantValues ?? [])], true);
     return rows;
   }
 
-  /** Resets the database and executes one scenario deterministically. */
+  /**
+   * @internal The final invariant check of an execution and the reset for the next one, in one round
+   * trip: a simple-protocol query that EXECUTEs the invariant, prepared once with PREPARE, then resets.
+   * The values are EXECUTE's arguments as untyped literals, which the server coerces to the parameters'
+   * inferred types just as it does for protocol-level parameters.
+   */
+  async violationsThenReset(): Promise<OffendingRow[]> {
+    if (!this.invariantPrepared) {
+      await this.observerQuery(`PREPARE pgconform_invariant AS ${this.rule.invariant}`);
+      this.invariantPrepared = true;
+    }
+    this.counts.invariantChecks++;
+    this.counts.resets++;
+    const args = (this.rule.invariantValues ?? []).map((v) => (v === null ? 'NULL' : pg.escapeLiteral(String(v))));
+    const execute = `EXECUTE pgconform_invariant${args.length > 0 ? `(${args.join(', ')})` : ''}`;
+    const results = (await this.observerQuery<OffendingRow>(`${execute};\n${this.resetSql}`)) as unknown as pg.QueryResult<OffendingRow>[];
+    this.clean = true;
+    return results[0]!.rows;
+  }
+
+  /**
+   * Resets the database and executes one scenario deterministically. The data afterwards is not
+   * necessarily the scenario's final state: the final check may have reset it for the next execution.
+   */
   async execute(scenario: Scenario): Promise<Execution> {
     if (scenario.sessions.length > this.sessions.length) {
       throw new Error(`scenario has ${scenario.sessions.length} sessions; executor has ${this.sessions.length}`);
@@ -152,7 +202,8 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Resets the data and gives every session the scenario's isolation level, autocommit statements included. */
   private async prepareRun(scenario: Scenario): Promise<void> {
-    await this.reset();
+    if (!this.clean) await this.reset();
+    this.clean = false;
     this.tick = 0;
     await Promise.all(
       this.sessions.slice(0, scenario.sessions.length).map(async (session) => {
@@ -180,9 +231,11 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** @internal Is this session's backend waiting on a lock held by another of our sessions? */
   async blockedBy(session: SessionState, others: number[]): Promise<number[] | undefined> {
+    this.counts.lockChecks++;
     const { rows } = await this.observerQuery<{ blocked: boolean; by: number[] }>(
       'SELECT pg_isolation_test_session_is_blocked($1, $2) AS blocked, pg_blocking_pids($1) AS by',
       [session.pid, others],
+      true,
     );
     const row = rows[0];
     if (!row?.blocked) return undefined;
@@ -213,9 +266,22 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   private observerQueue: Promise<unknown> = Promise.resolve();
 
+  /**
+   * The query config for a statement the engine sends many times: a named prepared statement, so the
+   * server parses and plans it once per connection. Transaction control (BEGIN, COMMIT) goes through the
+   * simple protocol instead, which is one message.
+   */
+  queryConfig(text: string, values: readonly unknown[], prepared = true): pg.QueryConfig {
+    if (!prepared) return { text, values: [...values] };
+    let name = this.statementNames.get(text);
+    if (!name) this.statementNames.set(text, (name = `pgconform_${this.statementNames.size + 1}`));
+    return { name, text, values: [...values] };
+  }
+
   /** One query at a time on the observer, even when stress-mode sessions check concurrently. */
-  private async observerQuery<R extends object>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    const query = this.observerQueue.then(() => this.observer.query<R>(text, values));
+  private async observerQuery<R extends object>(text: string, values: unknown[] = [], prepared = false): Promise<pg.QueryResult<R>> {
+    const config = this.queryConfig(text, values, prepared);
+    const query = this.observerQueue.then(() => this.observer.query<R>(config));
     this.observerQueue = query.catch(() => undefined);
     try {
       return await query;
@@ -228,7 +294,7 @@ export class ScenarioExecutor implements AsyncDisposable {
 
 function blankSession(index: number, client: pg.Client, pid: number): SessionState {
   // pending must be cleared explicitly: Object.assign leaves a key the blank state does not name.
-  return { index, client, pid, steps: [], next: 0, inTransaction: false, aborted: false, txWrites: [], othersActed: false, pending: undefined };
+  return { index, client, pid, steps: [], next: 0, inTransaction: false, aborted: false, txWrites: [], othersActed: false, pending: undefined, progress: { steps: 0, released: 0 } };
 }
 
 /** One execution of one scenario: the schedule, the sessions' states, the history. */
@@ -265,7 +331,7 @@ class ScheduledRun {
       }
       // A COMMIT may release waiting steps that commit too: let them end (or wait again) before checking.
       await this.settleWaiters();
-      await this.checkCommitted();
+      await this.checkCommitted(this.finished());
     }
     return this.finish();
   }
@@ -282,8 +348,13 @@ class ScheduledRun {
         }
       }),
     );
-    if (!this.verdict) await this.checkInvariant(this.history.length - 1);
+    if (!this.verdict) await this.checkInvariant(this.history.length - 1, this.finished());
     return this.finish();
+  }
+
+  /** Every step has ended and no transaction is open: what is committed now is the final state. */
+  private finished(): boolean {
+    return this.sessions.every((s) => !s.pending && !s.inTransaction && s.next >= s.steps.length);
   }
 
   private finish(): Execution {
@@ -322,7 +393,7 @@ class ScheduledRun {
       step,
       concurrent: this.othersBusy(session),
       settled: false,
-      done: session.client.query({ text: sql, values: params as unknown[] }).then(
+      done: session.client.query(this.executor.queryConfig(sql, params, step.kind === 'op')).then(
         (result) => {
           pending.result = result;
           pending.settled = true;
@@ -358,20 +429,40 @@ class ScheduledRun {
   private async settleOrBlock(session: SessionState): Promise<void> {
     const pending = session.pending!;
     const others = this.sessions.filter((s) => s !== session).map((s) => s.pid);
-    // A new step usually ends within the poll interval; one already seen waiting usually still waits,
-    // so ask the lock table first rather than sleep a poll interval on every step of the others.
-    let first = pending.event.waitedFor === undefined;
+    // A new step usually ends within the poll interval, and so does a waiter whose blocker has just
+    // ended its transaction. A waiter whose blockers only ran statements inside their transactions
+    // usually still waits, so ask the lock table first rather than sleep a poll interval.
+    let sleepFirst = this.waitMayHaveEnded(pending);
+    if (sleepFirst === undefined) return;
     for (;;) {
-      if (first && (await settledWithin(pending, this.executor.pollMs))) return this.complete(session);
-      first = true;
+      if (sleepFirst && (await settledWithin(pending, this.executor.pollMs))) return this.complete(session);
+      sleepFirst = true;
       if (pending.settled) return this.complete(session);
       const by = await this.executor.blockedBy(session, others);
       if (pending.settled) return this.complete(session);
       if (by) {
         pending.event.waitedFor = [...new Set([...(pending.event.waitedFor ?? []), ...by])];
+        pending.blockers = new Map(by.map((i) => [i, this.sessions[i]!.progress]));
         return;
       }
     }
+  }
+
+  /**
+   * For a step already seen waiting: undefined while none of its blockers has completed a step since
+   * (its locks cannot have been released; an error such as a deadlock shows as the step settling),
+   * true when a blocker has ended a transaction, false when a blocker only made progress inside one.
+   * A step never seen waiting gives true.
+   */
+  private waitMayHaveEnded(pending: PendingStep): boolean | undefined {
+    if (pending.settled || !pending.blockers || pending.blockers.size === 0) return true;
+    let moved = false;
+    for (const [index, seen] of pending.blockers) {
+      const now = this.sessions[index]!.progress;
+      if (now.released !== seen.released) return true;
+      if (now.steps !== seen.steps) moved = true;
+    }
+    return moved ? false : undefined;
   }
 
   /** After a step: every waiting session either ends or is seen still waiting, in session order. */
@@ -388,6 +479,15 @@ class ScheduledRun {
 
   /** Records the outcome of the session's finished step and updates its transaction state. */
   private async complete(session: SessionState): Promise<void> {
+    try {
+      await this.record(session);
+    } finally {
+      const { steps, released } = session.progress;
+      session.progress = { steps: steps + 1, released: session.inTransaction ? released : released + 1 };
+    }
+  }
+
+  private async record(session: SessionState): Promise<void> {
     const pending = session.pending!;
     session.pending = undefined;
     const { event, step } = pending;
@@ -487,15 +587,16 @@ class ScheduledRun {
     if (!this.free) this.uncheckedCommit = atEvent;
   }
 
-  private async checkCommitted(): Promise<void> {
+  private async checkCommitted(final: boolean): Promise<void> {
     if (this.uncheckedCommit === undefined || this.verdict) return;
     const atEvent = this.uncheckedCommit;
     this.uncheckedCommit = undefined;
-    await this.checkInvariant(atEvent);
+    await this.checkInvariant(atEvent, final);
   }
 
-  private async checkInvariant(atEvent: number): Promise<void> {
-    const rows = await this.executor.violations();
+  /** The final check also resets the data for the next execution, saving it a round trip. */
+  private async checkInvariant(atEvent: number, final: boolean): Promise<void> {
+    const rows = final ? await this.executor.violationsThenReset() : await this.executor.violations();
     if (rows.length === 0) return;
     const event = this.history[atEvent];
     if (event) event.violatingRows = rows;

@@ -8,17 +8,23 @@ import { UrlProvider } from '../../src/db/url-provider.ts';
 import { ScenarioExecutor } from '../../src/engine/executor.ts';
 import { checkRule, DEFAULT_RUNS } from '../../src/engine/rule-check.ts';
 import { stepCount, type Scenario } from '../../src/engine/scenario.ts';
-import { idPool } from '../../src/rules/pool.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from '../../src/rules/predicate.ts';
+import { idPool, valuePool } from '../../src/rules/pool.ts';
+import { scopedUnique } from '../../src/rules/scoped-unique.ts';
+import type { Rule } from '../../src/rules/rule.ts';
 import rule from '../../specs/one-pending-request.ts';
 
 const FIXTURES = 'fixtures/one-pending-request';
 let server: StartedServer;
 const sandboxes: Sandbox[] = [];
 
-async function executorFor(schema: string, maxSessions = 4): Promise<ScenarioExecutor> {
+async function executorFor(schema: string, maxSessions = 4, forRule: Rule = rule): Promise<ScenarioExecutor> {
   const sandbox = await Sandbox.create(server, await readSchemaFiles([schema]));
   sandboxes.push(sandbox);
-  return ScenarioExecutor.open(rule, await sandbox.createWorkerDatabase(), { maxSessions });
+  return ScenarioExecutor.open(forRule, await sandbox.createWorkerDatabase(), { maxSessions });
 }
 
 const [org] = idPool('org', 2).values;
@@ -100,6 +106,67 @@ describe('scenario engine', () => {
     expect(waiting.waitedFor).toEqual([0]);
     expect(waiting.outcome).toMatchObject({ status: 'rejected', failure: { code: '23505' } });
     expect(waiting.endedAt).toBeGreaterThan(execution.history.find((e) => e.kind === 'commit')!.startedAt);
+  });
+
+  it('asks the lock table about a waiting step only after one of its blockers has moved', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    const others = idPool('request', 12).values.slice(4);
+    const denied = (i: number) => ({ kind: 'insert', args: { id: others[i]!, organization_id: org!, user_id: user2!, status: 'DENIED' } });
+    const scenario: Scenario = {
+      isolation: 'read-committed',
+      sessions: [[{ transaction: [insert(0)], end: 'commit' }], [{ autocommit: insert(1) }], others.map((_, i) => ({ autocommit: denied(i) }))],
+      // s1 BEGIN, s1 insert, s2 insert (waits on s1), s3's eight inserts (s2 is not runnable), s1 COMMIT.
+      schedule: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+    };
+    const before = executor.counts.lockChecks;
+    const execution = await executor.execute(scenario);
+    const lockChecks = executor.counts.lockChecks - before;
+    await executor.close();
+    const waiting = execution.history.find((e) => e.session === 1)!;
+    expect(waiting.waitedFor).toEqual([0]);
+    expect(waiting.outcome).toMatchObject({ status: 'rejected', failure: { code: '23505' } });
+    expect(execution.history.filter((e) => e.session === 2 && e.outcome.status === 'ok')).toHaveLength(8);
+    expect(execution.history.findIndex((e) => e.session === 2)).toBeLessThan(execution.history.findIndex((e) => e.kind === 'commit'));
+    // Asking after each of s3's eight steps would make at least nine; s3 holds none of the locks s2 waits for.
+    expect(lockChecks).toBeLessThan(6);
+  });
+
+  it('resets the data for the next execution in the round trip of the final check', async () => {
+    const executor = await executorFor(`${FIXTURES}/reference.sql`);
+    const scenario: Scenario = { isolation: 'read-committed', sessions: [[{ autocommit: insert(0) }]], schedule: [] };
+    await executor.execute(scenario);
+    const before = { ...executor.counts };
+    const again = await executor.execute(scenario);
+    const after = { ...executor.counts };
+    const state = await executor.snapshot();
+    await executor.close();
+    // A row left over from the first execution would make the same insert fail on the primary key.
+    expect(again.history.map((e) => e.outcome.status)).toEqual(['ok']);
+    expect(again.verdict).toEqual({ kind: 'pass' });
+    expect({ resets: after.resets - before.resets, invariantChecks: after.invariantChecks - before.invariantChecks }).toEqual({ resets: 1, invariantChecks: 1 });
+    expect(state.access_requests).toEqual([]);
+  });
+
+  it('passes a rule\'s values to the final check exactly, quotes and backslashes included', async () => {
+    const odd = "it's \\ PENDING";
+    const quoted = scopedUnique({
+      id: 'odd-values',
+      title: 'one odd request per organization and user',
+      source: 'engine test',
+      table: 'odd_requests',
+      primaryKey: { column: 'id', pool: idPool('request', 4) },
+      columns: { organization_id: idPool('org', 2), user_id: idPool('user', 2), status: valuePool('status', [odd, 'DENIED']) },
+      mutable: ['status'],
+      unique: [{ name: 'odd requests', key: ['organization_id', 'user_id'], where: eq('status', odd) }],
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'pgconform-odd-'));
+    // No index at all: two rows with the odd status under one key break the rule.
+    await writeFile(join(dir, 'schema.sql'), 'CREATE TABLE odd_requests (id uuid PRIMARY KEY, organization_id uuid, user_id uuid, status text NOT NULL);\n');
+    const executor = await executorFor(join(dir, 'schema.sql'), 2, quoted);
+    const row = (slot: number) => ({ kind: 'insert', args: { id: requests[slot]!, organization_id: org!, user_id: user!, status: odd } });
+    const execution = await executor.execute({ isolation: 'read-committed', sessions: [[{ autocommit: row(0) }, { autocommit: row(1) }]], schedule: [] });
+    await executor.close();
+    expect(execution.verdict).toMatchObject({ kind: 'violation', atEvent: 1 });
   });
 
   it('a step still waiting when a violation ends an execution does not leak into the next one', async () => {
