@@ -37,6 +37,7 @@ try {
   console.log(`throughput (median of rounds): deterministic/raw ${throughput.deterministicToRaw} (target 0.5), stress/raw ${throughput.stressToRaw} (target 0.8)`);
   console.log('statements per scenario:', throughput.statementsPerScenario, '; observer queries per scenario (deterministic):', throughput.observerPerScenario);
   console.log('wait detection:', throughput.waitDetection);
+  console.log('plain single-row inserts per second, for scale:', throughput.plainInserts);
   if (!throughputOnly) figures.detection = await benchDetection(server, quick ? 1 : 5);
 } finally {
   await server.stop();
@@ -106,8 +107,9 @@ async function benchThroughput(server: StartedServer) {
     const clients: pg.Client[] = [];
     for (let i = 0; i < 4; i++) clients.push(await connect(settings));
     // The same statements over the same number of connections, sessions in parallel, nothing else.
+    // It empties the table after itself: the engine's next execution skips its reset when its own last
+    // one left the data clean, and must not find this loop's rows.
     const raw = async (history: History) => {
-      await clients[0]!.query(`DELETE FROM access_requests`);
       const bySession = new Map<number, HistoryEvent[]>();
       for (const event of history) bySession.set(event.session, [...(bySession.get(event.session) ?? []), event]);
       await Promise.all(
@@ -116,6 +118,7 @@ async function benchThroughput(server: StartedServer) {
           await clients[session]!.query('ROLLBACK').catch(() => undefined);
         }),
       );
+      await clients[0]!.query(`DELETE FROM access_requests`);
       return history.length;
     };
     const loops: Record<'raw' | 'deterministic' | 'stress', (i: number) => Promise<number>> = {
@@ -159,6 +162,7 @@ async function benchThroughput(server: StartedServer) {
       Object.entries(executor.counts).map(([purpose, n]) => [purpose, Number(((n - before[purpose as keyof typeof before]) / scenarios.length).toFixed(2))]),
     );
     const waitDetection = await benchWaitDetection(executor);
+    const plainInserts = await benchPlainInserts(clients);
     await executor.close();
     await Promise.all(clients.map((c) => c.end()));
     const ratio = (round: (typeof rounds)[number], name: 'deterministic' | 'stress') => Number((round[name].stepsPerSecond / round.raw.stepsPerSecond).toFixed(2));
@@ -167,6 +171,7 @@ async function benchThroughput(server: StartedServer) {
       scenarios: scenarios.length,
       rounds: rounds.map((round) => ({ ...round, deterministicToRaw: ratio(round, 'deterministic'), stressToRaw: ratio(round, 'stress') })),
       observerPerScenario,
+      plainInserts,
       statementsPerScenario: Number((histories.reduce((n, h) => n + h.length, 0) / scenarios.length).toFixed(2)),
       waitDetection,
       deterministicToRaw: median(rounds.map((round) => ratio(round, 'deterministic'))),
@@ -176,6 +181,32 @@ async function benchThroughput(server: StartedServer) {
   } finally {
     await sandbox.dispose();
   }
+}
+
+/**
+ * For scale (the issue's pgbench and node-postgres figures): single-row inserts per second from a plain
+ * node-postgres loop on one connection and on four, on the same server and table as the throughput figures.
+ */
+async function benchPlainInserts(clients: pg.Client[]) {
+  const rate = async (connections: number, perConnection: number) => {
+    await clients[0]!.query('DELETE FROM access_requests');
+    const t = performance.now();
+    await Promise.all(
+      clients.slice(0, connections).map(async (client) => {
+        for (let i = 0; i < perConnection; i++) {
+          await client.query({
+            text: `INSERT INTO access_requests (organization_id, user_id, status) VALUES (gen_random_uuid(), gen_random_uuid(), 'APPROVED')`,
+            values: [],
+          });
+        }
+      }),
+    );
+    return Math.round((connections * perConnection) / ((performance.now() - t) / 1000));
+  };
+  await rate(4, 500);
+  const result = { oneConnection: await rate(1, 4000), fourConnections: await rate(4, 1000) };
+  await clients[0]!.query('DELETE FROM access_requests');
+  return result;
 }
 
 /**

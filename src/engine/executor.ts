@@ -79,6 +79,8 @@ export class InfrastructureFailure extends Error {
  * Runs scenarios one step at a time on real connections, PostgreSQL isolation-tester style: a step that
  * waits on a lock held by another session is recognised from the server's lock tables and the schedule
  * moves on, coming back when the wait ends. Invariants are checked after every commit.
+ * The executor owns its worker database: an execution whose final check also reset the data lets the
+ * next one skip its reset, so code that writes to the database between executions calls reset() first.
  */
 export class ScenarioExecutor implements AsyncDisposable {
   private tick = 0;
