@@ -444,7 +444,8 @@ class ScheduledRun {
       if (pending.settled) return this.complete(session);
       if (by) {
         pending.event.waitedFor = [...new Set([...(pending.event.waitedFor ?? []), ...by])];
-        pending.blockers = new Map(by.map((i) => [i, this.sessions[i]!.progress]));
+        // Only this run's sessions can move; a blocker outside them leaves the map empty, so the step is asked about every time.
+        pending.blockers = new Map(by.filter((i) => i < this.sessions.length).map((i) => [i, this.sessions[i]!.progress]));
         return;
       }
     }
