@@ -17,18 +17,13 @@ import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
 import type { CommandContext } from './context.ts';
 import { schemaArgsOf, schemaOptions } from './schema-options.ts';
+import { serverOptions } from './server-options.ts';
 import { VERSION } from './version.ts';
 
 const context: CommandContext = {
   out: (line) => process.stdout.write(`${redactUrl(line)}\n`),
   err: (line) => process.stderr.write(`${redactUrl(line)}\n`),
 };
-
-const serverOptions = <T>(y: Argv<T>) =>
-  y
-    .option('url', { type: 'string', describe: 'an existing server (the kit only creates and drops its own pgconform_* databases); default $DATABASE_URL' })
-    .option('docker', { type: 'boolean', describe: 'start PostgreSQL in a Docker container (testcontainers)' })
-    .option('pg-version', { type: 'string', describe: 'PostgreSQL image version for --docker, e.g. 16' });
 
 /** How hard a command searches: the options run and diff share. */
 const searchOptions = <T>(y: Argv<T>) =>

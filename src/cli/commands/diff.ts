@@ -1,4 +1,3 @@
-import { chooseProvider } from '../../db/provider-choice.ts';
 import type { StartedServer } from '../../db/provider.ts';
 import type { SchemaFile } from '../../db/schema-source.ts';
 import { diffSchemas, type SchemaDiff } from '../../diff/diff-schemas.ts';
@@ -13,23 +12,20 @@ import type { CommandContext } from '../context.ts';
 import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
+import { providerOf, type ServerArgs } from '../server-options.ts';
 
 /** Arguments of `pgconform diff`. */
-export interface DiffArgs extends RuleSelectionArgs {
+export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
   before: string;
   after?: string;
   migration?: string;
   down?: string;
-  url?: string;
-  docker?: boolean;
-  pgVersion?: string;
   runs: number;
   seed?: number;
   isolation: IsolationLevel;
   sessions: number;
   json?: boolean;
   quiet?: boolean;
-  debug?: boolean;
 }
 
 /**
@@ -48,7 +44,7 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
   const down = args.down ? await readOneFile(args.down, '--down') : undefined;
   const specs = await selectRules(args);
   const named = args.specs.length > 0;
-  const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
+  const provider = providerOf(args, context);
   const options = { isolation: args.isolation, runs: args.runs, seed, shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions } };
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
   progress(`pgconform ${VERSION} diff: seed ${seed}, ${args.runs} scenarios per rule, ${args.isolation}, ${provider.name} server`);

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chooseProvider } from '../../db/provider-choice.ts';
 import { DEFAULT_SHAPE } from '../../engine/scenario.ts';
 import { explainRules, explanationExitCode, type Explanation } from '../../explain/explanation.ts';
 import { explanationLines } from '../../explain/explanation-text.ts';
@@ -9,12 +8,10 @@ import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { schemaSourceOf, type SchemaArgs } from '../schema-options.ts';
 import { VERSION } from '../version.ts';
+import { providerOf, type ServerArgs } from '../server-options.ts';
 
 /** Arguments of `pgconform explain`. */
-export interface ExplainArgs extends RuleSelectionArgs, SchemaArgs {
-  url?: string;
-  docker?: boolean;
-  pgVersion?: string;
+export interface ExplainArgs extends RuleSelectionArgs, SchemaArgs, ServerArgs {
   runs: number;
   seed?: number;
   sessions: number;
@@ -24,7 +21,6 @@ export interface ExplainArgs extends RuleSelectionArgs, SchemaArgs {
   json?: boolean;
   reportDir?: string;
   quiet?: boolean;
-  debug?: boolean;
 }
 
 /** The version of explain.json; bumped when a field changes meaning. */
@@ -37,7 +33,7 @@ export const EXPLAIN_SCHEMA_VERSION = 1;
 export async function explainCommand(args: ExplainArgs, context: CommandContext): Promise<number> {
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const specs = await selectRules(args);
-  const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
+  const provider = providerOf(args, context);
   if (!args.quiet) {
     const run = args.run ? `seed ${seed}, ${args.runs} runs` : 'no run';
     context.err(`pgconform ${VERSION} explain: ${specs.length} rule(s), ${run}, ${provider.name} server`);

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { describeSettings, settingsFromUrl } from '../../db/connection.ts';
-import { chooseProvider } from '../../db/provider-choice.ts';
 import { KitError } from '../../errors/kit-error.ts';
 import { noteLine, type ConfigFormat } from '../../init/config-writer.ts';
 import { catalogOfDatabase, catalogOfSchema, checkWritable, INIT_FILES, writeInitConfig } from '../../init/init.ts';
@@ -9,19 +8,16 @@ import { readSources } from '../../source/read-source.ts';
 import { schemaFiles } from '../../source/schema-source.ts';
 import { displayPath } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
+import { providerOf, type ServerArgs } from '../server-options.ts';
 
 /** Arguments of `pgconform init`. */
-export interface InitArgs {
+/** With --schema, the server options name the server the sandbox is made on; without, --url is the database whose catalog is read (read-only). */
+export interface InitArgs extends ServerArgs {
   /** Schema files or folders (or <git-rev>:<path>), built in a sandbox. */
   schema?: string[];
-  /** With --schema: the server the sandbox is made on; without: the database whose catalog is read (read-only). */
-  url?: string;
-  docker?: boolean;
-  pgVersion?: string;
   format: ConfigFormat;
   out?: string;
   force?: boolean;
-  debug?: boolean;
 }
 
 /** pgconform init: a starting configuration with a rule for what the schema enforces. */
@@ -33,7 +29,7 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
   let schema: string[] | undefined;
   if (args.schema?.length) {
     const files = await readSources(args.schema);
-    const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? context.err : undefined });
+    const provider = providerOf(args, context);
     const server = await provider.start();
     try {
       catalog = await catalogOfSchema(server, schemaFiles(files));

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chooseProvider } from '../../db/provider-choice.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
 import { ExitCode } from '../../errors/kit-error.ts';
 import { mutateOnServer, mutationExitCode, type MutationResult } from '../../mutation/mutation-run.ts';
@@ -10,13 +9,11 @@ import type { CommandContext } from '../context.ts';
 import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
+import { providerOf, type ServerArgs } from '../server-options.ts';
 
 /** Arguments of `pgconform mutate`. */
-export interface MutateArgs extends RuleSelectionArgs {
+export interface MutateArgs extends RuleSelectionArgs, ServerArgs {
   schema?: string[];
-  url?: string;
-  docker?: boolean;
-  pgVersion?: string;
   runs: number;
   seed?: number;
   sessions: number;
@@ -25,7 +22,6 @@ export interface MutateArgs extends RuleSelectionArgs {
   reportDir: string;
   json?: boolean;
   quiet?: boolean;
-  debug?: boolean;
 }
 
 /** Name of the JSON report in --report-dir. */
@@ -41,7 +37,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const specs = await selectRules(args);
   const schema = args.schema?.length ? await readSources(args.schema) : undefined;
-  const provider = chooseProvider({ url: args.url, docker: args.docker, pgVersion: args.pgVersion, onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined });
+  const provider = providerOf(args, context);
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
   progress(`pgconform ${VERSION} mutate: ${specs.length} rule(s), seed ${seed}, ${args.runs} scenarios per check, ${args.isolation}, ${provider.name} server`);
 

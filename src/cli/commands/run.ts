@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { Corpus } from '../../corpus/corpus.ts';
-import { chooseProvider } from '../../db/provider-choice.ts';
 import { runOnServer, type RunListener, type RunResult } from '../../engine/run.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
 import { exitCodeOf, toDocument } from '../../report/report-document.ts';
@@ -12,12 +11,10 @@ import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { schemaSourceOf, type SchemaArgs } from '../schema-options.ts';
 import { VERSION } from '../version.ts';
+import { providerOf, type ServerArgs } from '../server-options.ts';
 
 /** Arguments of `pgconform run`. */
-export interface RunArgs extends RuleSelectionArgs, SchemaArgs {
-  url?: string;
-  docker?: boolean;
-  pgVersion?: string;
+export interface RunArgs extends RuleSelectionArgs, SchemaArgs, ServerArgs {
   runs: number;
   seed?: number;
   path?: string;
@@ -33,7 +30,6 @@ export interface RunArgs extends RuleSelectionArgs, SchemaArgs {
   reportDir: string;
   format?: string[];
   quiet?: boolean;
-  debug?: boolean;
 }
 
 /** pgconform run: checks the rules against a live schema and writes the reports. */
@@ -42,12 +38,7 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
   const reportDir = resolve(args.reportDir);
   const reporters = createReporters(args.format ?? DEFAULT_FORMATS, { reportDir, out: context.out, quiet: args.quiet ?? false });
   const specs = await selectRules(args);
-  const provider = chooseProvider({
-    url: args.url,
-    docker: args.docker,
-    pgVersion: args.pgVersion,
-    onLog: args.debug ? (line) => context.err(line.trimEnd()) : undefined,
-  });
+  const provider = providerOf(args, context);
   const schema = await schemaSourceOf(args, context);
   if (!args.quiet) context.err(`pgconform ${VERSION}: ${specs.length} rule(s), seed ${seed}, ${args.runs} runs, ${args.isolation.join(', ')}, ${provider.name} server`);
   const server = await provider.start();
