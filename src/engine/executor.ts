@@ -1,8 +1,10 @@
 import pg from 'pg';
-import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
+import { connect, type ConnectionSettings } from '../db/connection.ts';
 import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
-import type { Operation, Row, Rule, State, Value } from '../rules/rule.ts';
+import type { Operation, Rule, State, Value } from '../rules/rule.ts';
+import type { CanonicalValues, RawState } from '../values/canonical-values.ts';
+import { readValueClasses } from '../values/value-classes.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
@@ -15,6 +17,8 @@ export interface ExecutorOptions {
   statementTimeoutMs?: number;
   /** How often a running step is checked for a lock wait. */
   pollMs?: number;
+  /** The rule's values as the server sees them (read at start-up); read on open when absent. */
+  values?: CanonicalValues;
 }
 
 /** What the observer connection did, by purpose: the cost of watching and checking (a final check and the reset after it share one round trip). */
@@ -88,6 +92,8 @@ export class ScenarioExecutor implements AsyncDisposable {
   /** The default isolation level each session connection was last set to. */
   private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
+  /** The values the reference model sees: operations and snapshots in the server's classes. */
+  private values!: CanonicalValues;
   /** Observer queries since the executor opened. */
   readonly counts: ObserverCounts = { resets: 0, invariantChecks: 0, lockChecks: 0, snapshots: 0 };
   /** The data is as reset() leaves it: the last execution ended with its final check and the reset in one round trip. */
@@ -100,12 +106,12 @@ export class ScenarioExecutor implements AsyncDisposable {
     readonly rule: Rule,
     private readonly observer: pg.Client,
     private readonly sessions: SessionState[],
-    private readonly options: Required<ExecutorOptions>,
+    private readonly options: Required<Omit<ExecutorOptions, 'values'>> & Pick<ExecutorOptions, 'values'>,
   ) {}
 
   /** Opens the observer and `maxSessions` session connections to a worker database. */
   static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
-    const full: Required<ExecutorOptions> = { statementTimeoutMs: 5_000, pollMs: 1, ...options };
+    const full = { statementTimeoutMs: 5_000, pollMs: 1, ...options };
     const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
     const sessions: SessionState[] = [];
     try {
@@ -143,8 +149,8 @@ export class ScenarioExecutor implements AsyncDisposable {
   /** The committed contents of the rule's tables, as the reference model sees them. */
   async snapshot(): Promise<State> {
     this.counts.snapshots++;
-    const { rows } = await this.observerQuery<Record<string, Row[]>>(this.snapshotSql, [], true);
-    return rows[0] ?? {};
+    const { rows } = await this.observerQuery<RawState>(this.snapshotSql, [], true);
+    return this.values.state(rows[0] ?? {});
   }
 
   /** Runs the invariant query; rows returned break the rule. */
@@ -260,10 +266,14 @@ export class ScenarioExecutor implements AsyncDisposable {
   }
 
   private async prepare(): Promise<void> {
+    this.values = this.options.values ?? (await readValueClasses(this.observer, this.rule));
     this.resetSql = `${await resetSql(this.observer)}\n${this.rule.setup}`;
-    this.snapshotSql = `SELECT ${this.rule.tables
-      .map((t, i) => `(SELECT coalesce(json_agg(t${i}), '[]'::json) FROM ${quoteQualified(t)} t${i}) AS ${quoteIdent(t)}`)
-      .join(', ')}`;
+    this.snapshotSql = this.values.snapshotSql(this.rule.tables);
+  }
+
+  /** @internal An operation as the reference model sees it: each value the representative of its class. */
+  canonical(op: Operation): Operation {
+    return this.values.operation(op);
   }
 
   private observerQueue: Promise<unknown> = Promise.resolve();
@@ -578,7 +588,7 @@ class ScheduledRun {
 
   private async judge(op: Operation, event: HistoryEvent): Promise<void> {
     const state = await this.executor.snapshot();
-    const judgement = this.executor.rule.allows(state, op);
+    const judgement = this.executor.rule.allows(state, this.executor.canonical(op));
     if (judgement.allowed) this.verdict = { kind: 'over-restrictive', atEvent: event.index, judgement, state };
   }
 

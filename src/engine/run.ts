@@ -7,6 +7,8 @@ import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Corpus } from '../corpus/corpus.ts';
 import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
+import type { CanonicalValues } from '../values/canonical-values.ts';
+import { readValueClasses } from '../values/value-classes.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
@@ -105,7 +107,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
         continue;
       }
       sandboxes.push(sandbox);
-      await checkReferences(sandbox, specs);
+      const values = await checkReferences(sandbox, specs);
       for (const spec of specs) {
         for (const isolation of options.isolation) {
           if (!mine(spec, isolation)) continue;
@@ -113,7 +115,7 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
             if (options.signal?.aborted) return failed(spec, isolation, `not run: ${String(options.signal.reason)}`);
             options.listener?.onCheckStart?.(spec, isolation);
             try {
-              record(spec, await checkOnNewDatabase(sandbox, spec, isolation, options, shape));
+              record(spec, await checkOnNewDatabase(sandbox, spec, isolation, options, shape, values.get(spec)));
             } catch (error) {
               if (!isInfrastructureError(error)) throw error;
               infrastructure ??= messageOf(error);
@@ -163,12 +165,19 @@ function shardChecks(specs: readonly LoadedSpec[], isolation: readonly Isolation
   return new Set(keys.filter((_, i) => (i % shard.count) + 1 === shard.index));
 }
 
-/** Every table and column the rules name must be in the schema: a misspelt name stops the run (exit 2) before any scenario. */
-async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): Promise<void> {
+/**
+ * Every table and column the rules name must be in the schema, and every value they write must suit its
+ * column's type: a problem stops the run (exit 2) before any scenario. Returns each rule's values as the
+ * server sees them.
+ */
+async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): Promise<Map<LoadedSpec, CanonicalValues>> {
   const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
   try {
     const catalog = await readCatalog(client);
     for (const spec of specs) checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+    const values = new Map<LoadedSpec, CanonicalValues>();
+    for (const spec of specs) values.set(spec, await readValueClasses(client, spec.rule, displayPath(spec.file)));
+    return values;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -189,9 +198,10 @@ async function checkOnNewDatabase(
   isolation: IsolationLevel,
   options: RunOptions,
   shape: ScenarioShape,
+  values?: CanonicalValues,
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
-  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs });
+  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs, values });
   const saved = await options.corpus?.load(spec.rule.id, isolation);
   try {
     const check = await checkRule(spec.rule, executor, {

@@ -1,0 +1,189 @@
+import type pg from 'pg';
+import { quoteIdent, quoteQualified } from '../db/connection.ts';
+import { isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
+import { KitError } from '../errors/kit-error.ts';
+import type { Rule, Value } from '../rules/rule.ts';
+import { CanonicalValues, type ColumnClasses } from './canonical-values.ts';
+
+/** A column a rule writes values into, with the configuration key that brought each value. */
+interface WrittenColumn {
+  readonly table: string;
+  readonly column: string;
+  readonly values: Value[];
+  readonly keys: string[];
+}
+
+/** Where the round trip keeps the values: a temporary table, dropped with the transaction that made it. */
+const SCRATCH = 'pg_temp.pgconform_values';
+
+/** Session settings that make the server's text of a value read back the same under any other session's settings. */
+const STABLE_TEXT = "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3";
+
+/**
+ * Sends every value a rule writes through the server once, as its column's type, exactly as an insert
+ * would (a parameter assigned to a column of that type: typmods, domains, collations), and groups the
+ * values by the type's equality. A value the type refuses is the configuration's error, found before the
+ * first scenario: one line with the rule, the key, the column, its type, the value, the server's words and
+ * a fix (exit 2). Writes nothing: the scratch table lives in a transaction that is rolled back.
+ */
+export async function readValueClasses(client: pg.ClientBase, rule: Rule, where?: string): Promise<CanonicalValues> {
+  const columns = writtenColumns(rule);
+  if (columns.length === 0) return CanonicalValues.none;
+  const refused = new Set<string>();
+  for (;;) {
+    try {
+      return new CanonicalValues(await roundTrip(client, columns, refused));
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (!isServerError(error) || !/^2[23]/.test(error.code)) throw error;
+      // Some value was refused: find which, one at a time (only on this path).
+      const found = await findRefused(client, columns, refused);
+      if (!found) throw error;
+      if (found.failure.code.startsWith('22')) throw valueError(rule, found, where);
+      // A constraint of the type itself (a domain CHECK) may be what the rule probes: such a value is never stored.
+      refused.add(slot(found.column, found.index));
+    }
+  }
+}
+
+/** The columns a rule writes values into, each once, with their distinct non-NULL values in the rule's order. */
+function writtenColumns(rule: Rule): WrittenColumn[] {
+  const byColumn = new Map<string, WrittenColumn>();
+  for (const reference of rule.references ?? []) {
+    if (reference.column === undefined || !reference.values) continue;
+    const id = JSON.stringify([reference.table, reference.column]);
+    const column = byColumn.get(id) ?? { table: reference.table, column: reference.column, values: [], keys: [] };
+    byColumn.set(id, column);
+    for (const value of reference.values) {
+      if (value === null || column.values.some((v) => JSON.stringify(v) === JSON.stringify(value))) continue;
+      column.values.push(value);
+      column.keys.push(reference.key);
+    }
+  }
+  return [...byColumn.values()].filter((c) => c.values.length > 0);
+}
+
+/** The round trip on the happy path: three queries, whatever the number of columns and values. */
+async function roundTrip(client: pg.ClientBase, columns: readonly WrittenColumn[], refused: ReadonlySet<string>): Promise<ColumnClasses[]> {
+  const types = await createScratch(client, columns);
+  const rows = columns.flatMap((column, c) => column.values.map((value, index) => ({ c, index, value }))).filter((r) => !refused.has(slot(r.c, r.index)));
+  if (rows.length === 0) {
+    await client.query('ROLLBACK');
+    return columns.map((column, c): ColumnClasses => ({ table: column.table, column: column.column, type: types[c]!, equality: 'text', values: column.values, texts: column.values.map(() => null), classOf: column.values.map((_, i) => i) }));
+  }
+  const inserted = await client.query<{ i: number; text: string }>({
+    text:
+      `INSERT INTO ${SCRATCH} (i, ${columns.map((_, c) => `v${c}`).join(', ')}) VALUES ` +
+      rows.map((row, i) => `(${i}, ${columns.map((_, c) => (c === row.c ? `$${i + 1}` : 'NULL')).join(', ')})`).join(', ') +
+      ` RETURNING i, coalesce(${columns.map((_, c) => `v${c}::text`).join(', ')}) AS text`,
+    values: rows.map((row) => row.value),
+  });
+  const texts = new Map(inserted.rows.map((r) => [r.i, r.text]));
+  const equal = await equalities(client, columns);
+  await client.query('ROLLBACK');
+  return columns.map((column, c): ColumnClasses => {
+    const own = rows.map((row, i) => ({ ...row, i })).filter((row) => row.c === c);
+    const textOf = (index: number) => texts.get(own.find((row) => row.index === index)?.i ?? -1) ?? null;
+    const columnTexts = column.values.map((_, index) => textOf(index));
+    const sameAs = equal.get(c);
+    const classOf = column.values.map((_, index) => {
+      const text = columnTexts[index];
+      if (text === null) return index;
+      const row = own.find((r) => r.index === index)!;
+      // By the type's `=` when it has one; otherwise by the text.
+      const representative = sameAs ? sameAs.get(row.i) : own.find((r) => textOf(r.index) === text)?.i;
+      return own.find((r) => r.i === representative)?.index ?? index;
+    });
+    return { table: column.table, column: column.column, type: types[c]!, equality: sameAs ? 'type' : 'text', values: column.values, texts: columnTexts, classOf };
+  });
+}
+
+/** Opens the transaction and creates the scratch table: one column per written column, of its exact type. */
+async function createScratch(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<string[]> {
+  const select = columns.map((column, c) => `(NULL::${quoteQualified(column.table)}).${quoteIdent(column.column)} AS v${c}`);
+  const results = (await client.query(
+    `BEGIN; ${STABLE_TEXT}; CREATE TEMPORARY TABLE ${SCRATCH.split('.')[1]} ON COMMIT DROP AS SELECT 0 AS i, ${select.join(', ')} WITH NO DATA; ` +
+      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = '${SCRATCH}'::regclass AND attnum > 1 ORDER BY attnum`,
+  )) as unknown as pg.QueryResult<{ type: string }>[];
+  return results[results.length - 1]!.rows.map((r) => r.type);
+}
+
+/**
+ * For each column, the representative (lowest row number) of each row under the type's `=`. A column whose
+ * type has no `=` (json, point, xml) is left out and compared by text.
+ */
+async function equalities(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<Map<number, Map<number, number>>> {
+  const query = (c: number) => `SELECT ${c} AS c, a.i, min(b.i) AS representative FROM ${SCRATCH} a JOIN ${SCRATCH} b ON a.v${c} = b.v${c} GROUP BY a.i`;
+  const collect = (rows: Array<{ c: number; i: number; representative: number }>, into = new Map<number, Map<number, number>>()) => {
+    for (const row of rows) into.set(row.c, (into.get(row.c) ?? new Map()).set(row.i, row.representative));
+    return into;
+  };
+  await client.query('SAVEPOINT pgconform_equality');
+  try {
+    return collect((await client.query(columns.map((_, c) => query(c)).join(' UNION ALL '))).rows);
+  } catch (error) {
+    if (!isServerError(error) || !error.code.startsWith('42')) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT pgconform_equality');
+  }
+  const found = new Map<number, Map<number, number>>();
+  for (const [c] of columns.entries()) {
+    try {
+      collect((await client.query(query(c))).rows, found);
+      await client.query('RELEASE SAVEPOINT pgconform_equality; SAVEPOINT pgconform_equality');
+    } catch (error) {
+      if (!isServerError(error) || !error.code.startsWith('42')) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT pgconform_equality');
+    }
+  }
+  return found;
+}
+
+/** The first value, not yet known to be refused, that the column's type refuses, with the server's error. */
+async function findRefused(
+  client: pg.ClientBase,
+  columns: readonly WrittenColumn[],
+  refused: ReadonlySet<string>,
+): Promise<{ column: number; index: number; failure: SqlFailure; type: string } | undefined> {
+  for (const [c, column] of columns.entries()) {
+    for (const [index, value] of column.values.entries()) {
+      if (refused.has(slot(c, index))) continue;
+      try {
+        const [type] = await createScratch(client, [column]);
+        try {
+          await client.query({ text: `INSERT INTO ${SCRATCH} (i, v0) VALUES (0, $1)`, values: [value] });
+        } catch (error) {
+          if (isServerError(error)) return { column: c, index, failure: toSqlFailure(error), type: type! };
+          throw error;
+        }
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+    }
+  }
+  return undefined;
+}
+
+function slot(column: number, index: number): string {
+  return `${column}:${index}`;
+}
+
+/** One line: rule, key, column, type, value, the server's words, and what to write instead. */
+function valueError(rule: Rule, found: { column: number; index: number; failure: SqlFailure; type: string }, where: string | undefined): KitError {
+  const column = writtenColumns(rule)[found.column]!;
+  const value = column.values[found.index]!;
+  return new KitError(
+    'config',
+    `rule ${rule.id}, key ${column.keys[found.index]}: the value ${JSON.stringify(value)} does not suit column ${column.table}.${column.column} of type ${found.type}: ${found.failure.message}`,
+    { where, fix: fixFor(found.type, found.failure) },
+  );
+}
+
+function fixFor(type: string, failure: SqlFailure): string {
+  const length = /\((\d+)\)$/.exec(type)?.[1];
+  if (failure.code === '22001' && length) return `give values of at most ${length} characters`;
+  if (type.endsWith('[]')) return `write an array as PostgreSQL reads it, e.g. "{a,b}"`;
+  if (failure.code === '22003') return `give values that fit ${type}`;
+  if (/^(smallint|integer|bigint)$/.test(type)) return 'integer keys: give the pool "type": "bigint"';
+  if (/^(timestamp|date|time)/.test(type)) return 'write dates and times as ISO 8601, e.g. "2025-01-01T00:00:00Z"';
+  return `give values of type ${type}, spelled as PostgreSQL reads them`;
+}
