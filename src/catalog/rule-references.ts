@@ -50,7 +50,11 @@ export function findReferenceProblem(catalog: Catalog, rule: Rule): { reference:
   return undefined;
 }
 
-/** Whether the server would accept this value in this column (the common types; others are not judged). */
+/**
+ * Whether the server would accept this value in this column: the fast checks that give a better fix than the
+ * server's own message (enum labels, booleans, uuids, integer ids). Every other type is judged by the server itself before the
+ * first scenario (src/values/value-classes.ts), so spellings only it knows ('infinity', 'epoch') are not refused here.
+ */
 function suits(value: Value, column: CatalogColumn): boolean {
   if (value === null) return true; // NULL in a NOT NULL column is a rejection the rule may be probing
   if (column.enumLabels) return typeof value === 'string' && column.enumLabels.includes(value);
@@ -59,6 +63,5 @@ function suits(value: Value, column: CatalogColumn): boolean {
   if (type === 'uuid') return typeof value === 'string' && /^[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}$/i.test(value);
   if (/^(smallint|integer|bigint)$/.test(type)) return /^-?\d+$/.test(String(value));
   if (/^(numeric|real|double precision)/.test(type)) return !Number.isNaN(Number(value));
-  if (/^timestamp|^date/.test(type)) return typeof value === 'string' && !Number.isNaN(Date.parse(value));
   return true;
 }
