@@ -99,11 +99,12 @@ function indexOf(column: ColumnClasses, value: Value): number {
   return column.values.findIndex((v) => JSON.stringify(v) === key);
 }
 
-/** CASE giving the index of the first written value the column's value equals (NULL for none). */
+/** CASE giving the index of the class representative the column's value equals (NULL for none). */
 function classExpression(column: ColumnClasses, alias: string): string {
   const target = `${alias}.${quoteIdent(column.column)}`;
   // An untyped literal takes the column's type, so `=` is the operator a unique index on the column uses.
   const compared = column.equality === 'type' ? target : `${target}::text`;
-  const whens = column.texts.flatMap((text, i) => (text === null ? [] : [`WHEN ${compared} = ${pg.escapeLiteral(text)} THEN ${i}`]));
+  // One WHEN per class: its representative's text stands for every member.
+  const whens = column.texts.flatMap((text, i) => (text === null || column.classOf[i] !== i ? [] : [`WHEN ${compared} = ${pg.escapeLiteral(text)} THEN ${i}`]));
   return whens.length === 0 ? 'NULL' : `CASE ${whens.join(' ')} END`;
 }

@@ -35,6 +35,13 @@ export async function readValueClasses(client: pg.ClientBase, rule: Rule, where?
       return new CanonicalValues(await roundTrip(client, columns, refused));
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (isServerError(error) && /^(42|0A)/.test(error.code)) {
+        throw new KitError('schema', `rule ${rule.id}: its values could not be read as its columns' types: ${error.message}`, {
+          where,
+          fix: 'check that the schema has the tables and columns the rule names',
+          cause: error,
+        });
+      }
       if (!isServerError(error) || !/^2[23]/.test(error.code)) throw error;
       // Some value was refused: find which, one at a time (only on this path).
       const found = await findRefused(client, columns, refused);
