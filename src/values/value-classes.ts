@@ -70,7 +70,7 @@ function writtenColumns(rule: Rule): WrittenColumn[] {
   return [...byColumn.values()].filter((c) => c.values.length > 0);
 }
 
-/** The round trip on the happy path: three queries, whatever the number of columns and values. */
+/** The round trip: three queries on the happy path, whatever the number of columns and values. */
 async function roundTrip(client: pg.ClientBase, columns: readonly WrittenColumn[], refused: ReadonlySet<string>): Promise<ColumnClasses[]> {
   const types = await createScratch(client, columns);
   const rows = columns.flatMap((column, c) => column.values.map((value, index) => ({ c, index, value }))).filter((r) => !refused.has(slot(r.c, r.index)));
@@ -86,8 +86,7 @@ async function roundTrip(client: pg.ClientBase, columns: readonly WrittenColumn[
     values: rows.map((row) => row.value),
   });
   const texts = new Map(inserted.rows.map((r) => [r.i, r.text]));
-  const equal = await equalities(client, columns);
-  await client.query('ROLLBACK');
+  const equal = await equalitiesThenRollback(client, columns);
   return columns.map((column, c): ColumnClasses => {
     const own = rows.map((row, i) => ({ ...row, i })).filter((row) => row.c === c);
     const textOf = (index: number) => texts.get(own.find((row) => row.index === index)?.i ?? -1) ?? null;
@@ -116,18 +115,20 @@ async function createScratch(client: pg.ClientBase, columns: readonly WrittenCol
 }
 
 /**
- * For each column, the representative (lowest row number) of each row under the type's `=`. A column whose
- * type has no `=` (json, point, xml) is left out and compared by text.
+ * For each column, the representative (lowest row number) of each row under the type's `=`; then ends the
+ * transaction. A column whose type has no `=` (json, point, xml) is left out and compared by text.
  */
-async function equalities(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<Map<number, Map<number, number>>> {
+async function equalitiesThenRollback(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<Map<number, Map<number, number>>> {
   const query = (c: number) => `SELECT ${c} AS c, a.i, min(b.i) AS representative FROM ${SCRATCH} a JOIN ${SCRATCH} b ON a.v${c} = b.v${c} GROUP BY a.i`;
-  const collect = (rows: Array<{ c: number; i: number; representative: number }>, into = new Map<number, Map<number, number>>()) => {
+  type Equal = { c: number; i: number; representative: number };
+  const collect = (rows: Equal[], into = new Map<number, Map<number, number>>()) => {
     for (const row of rows) into.set(row.c, (into.get(row.c) ?? new Map()).set(row.i, row.representative));
     return into;
   };
-  await client.query('SAVEPOINT pgconform_equality');
   try {
-    return collect((await client.query(columns.map((_, c) => query(c)).join(' UNION ALL '))).rows);
+    // A failing SELECT skips the ROLLBACK after it, and leaves the savepoint to return to.
+    const results = (await client.query(`SAVEPOINT pgconform_equality; ${columns.map((_, c) => query(c)).join(' UNION ALL ')}; ROLLBACK`)) as unknown as pg.QueryResult<Equal>[];
+    return collect(results[1]!.rows);
   } catch (error) {
     if (!isServerError(error) || !error.code.startsWith('42')) throw error;
     await client.query('ROLLBACK TO SAVEPOINT pgconform_equality');
@@ -135,13 +136,14 @@ async function equalities(client: pg.ClientBase, columns: readonly WrittenColumn
   const found = new Map<number, Map<number, number>>();
   for (const [c] of columns.entries()) {
     try {
-      collect((await client.query(query(c))).rows, found);
+      collect((await client.query<Equal>(query(c))).rows, found);
       await client.query('RELEASE SAVEPOINT pgconform_equality; SAVEPOINT pgconform_equality');
     } catch (error) {
       if (!isServerError(error) || !error.code.startsWith('42')) throw error;
       await client.query('ROLLBACK TO SAVEPOINT pgconform_equality');
     }
   }
+  await client.query('ROLLBACK');
   return found;
 }
 

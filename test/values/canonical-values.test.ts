@@ -85,12 +85,16 @@ describe.each(testServers())('values as PostgreSQL sees them ($name)', ({ url })
     const sandbox = await Sandbox.create(server, await readSchemaFiles([UNIQUE]));
     const client = await connect(sandbox.settingsFor(sandbox.template));
     try {
+      const settings = async () => (await client.query("SELECT current_setting('DateStyle') AS d, pg_current_xact_id_if_assigned() IS NULL AS idle")).rows[0];
+      const before = await settings();
       for (const { name, values } of KEY_TYPES) {
         const classes = await readValueClasses(client, keyRule(name, values));
         const [first, second, third] = values.map((v) => classes.operation({ kind: 'insert', args: { k: v } }).args.k);
         expect([name, second]).toEqual([name, first]);
         expect([name, third]).not.toEqual([name, first]);
       }
+      // The round trip leaves the session as it found it: no transaction, no setting changed.
+      expect(await settings()).toEqual(before);
     } finally {
       await client.end();
       await sandbox.dispose();
