@@ -1,9 +1,11 @@
 import pg from 'pg';
 import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
-import { resetSql } from '../db/reset.ts';
+import { planReset } from '../db/reset.ts';
+import { contentsOf, readTemplateContents, rememberContents } from '../db/template-contents.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { Operation, Row, Rule, State, Value } from '../rules/rule.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
+import { resetScope, type ResetScope } from './reset-scope.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
 
@@ -84,7 +86,13 @@ export class InfrastructureFailure extends Error {
  */
 export class ScenarioExecutor implements AsyncDisposable {
   private tick = 0;
+  /** The reset after an execution: the tables an execution can write (see resetScope). */
   private resetSql = '';
+  /** The first reset covers every table: the database may hold what another rule left (diff and mutation reuse worker databases). */
+  private fullResetSql = '';
+  private fullResetDone = false;
+  /** What the reset after an execution covers. */
+  scope: ResetScope = { kind: 'all', reason: 'not prepared' };
   /** The default isolation level each session connection was last set to. */
   private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
@@ -117,7 +125,7 @@ export class ScenarioExecutor implements AsyncDisposable {
         sessions.push(blankSession(index, client, rows[0]!.pid));
       }
       const executor = new ScenarioExecutor(rule, observer, sessions, full);
-      await executor.prepare();
+      await executor.prepare(settings);
       return executor;
     } catch (error) {
       await Promise.all([observer, ...sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
@@ -134,10 +142,11 @@ export class ScenarioExecutor implements AsyncDisposable {
     await this.close();
   }
 
-  /** Empties every table and inserts the rule's setup rows. */
+  /** Returns the tables to the template's contents (rows the schema seeded stay) and inserts the rule's setup rows. */
   async reset(): Promise<void> {
     this.counts.resets++;
-    await this.observerQuery(this.resetSql);
+    await this.observerQuery(this.fullResetDone ? this.resetSql : this.fullResetSql);
+    this.fullResetDone = true;
   }
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
@@ -169,7 +178,9 @@ export class ScenarioExecutor implements AsyncDisposable {
     this.counts.resets++;
     const args = (this.rule.invariantValues ?? []).map((v) => (v === null ? 'NULL' : pg.escapeLiteral(String(v))));
     const execute = `EXECUTE pgconform_invariant${args.length > 0 ? `(${args.join(', ')})` : ''}`;
-    const results = (await this.observerQuery<OffendingRow>(`${execute};\n${this.resetSql}`)) as unknown as pg.QueryResult<OffendingRow>[];
+    const reset = this.fullResetDone ? this.resetSql : this.fullResetSql;
+    const results = (await this.observerQuery<OffendingRow>(`${execute};\n${reset}`)) as unknown as pg.QueryResult<OffendingRow>[];
+    this.fullResetDone = true;
     this.clean = true;
     return results[0]!.rows;
   }
@@ -259,8 +270,19 @@ export class ScenarioExecutor implements AsyncDisposable {
     );
   }
 
-  private async prepare(): Promise<void> {
-    this.resetSql = `${await resetSql(this.observer)}\n${this.rule.setup}`;
+  /**
+   * Plans the resets. What the schema itself put in the tables is read once per database (the sandbox
+   * read it from the template, or this is the database's first executor and it is still fresh).
+   */
+  private async prepare(settings: ConnectionSettings): Promise<void> {
+    let contents = contentsOf(settings);
+    if (!contents) rememberContents(settings, (contents = await readTemplateContents(this.observer)));
+    const full = await planReset(this.observer, { contents });
+    if (full.prepare) await this.observer.query(full.prepare);
+    this.scope = await resetScope(this.observer, this.rule, contents);
+    const narrow = this.scope.kind === 'narrow' ? await planReset(this.observer, { contents, tables: this.scope.tables, sequences: this.scope.sequences }) : full;
+    this.fullResetSql = `${full.sql}\n${this.rule.setup}`;
+    this.resetSql = `${narrow.sql}\n${this.rule.setup}`;
     this.snapshotSql = `SELECT ${this.rule.tables
       .map((t, i) => `(SELECT coalesce(json_agg(t${i}), '[]'::json) FROM ${quoteQualified(t)} t${i}) AS ${quoteIdent(t)}`)
       .join(', ')}`;
