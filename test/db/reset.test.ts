@@ -137,7 +137,7 @@ describe('reset to the template contents', () => {
     }
   });
 
-  it('leaves seeded rows no test case touched as they are (not deleted and inserted again)', async () => {
+  it('leaves seeded rows no test case touched as they are (not deleted and inserted again), restored ones too', async () => {
     const { client, plan } = await worker();
     try {
       const versions = async () => (await client.query<{ v: string }>(`SELECT string_agg(ctid::text || xmin::text, ',' ORDER BY id) AS v FROM languages`)).rows[0]!.v;
@@ -145,6 +145,13 @@ describe('reset to the template contents', () => {
       await client.query(`INSERT INTO posts DEFAULT VALUES; INSERT INTO tags (name) VALUES ('x')`);
       await client.query(plan.sql);
       expect(await versions()).toBe(before);
+      await client.query(`UPDATE languages SET name = 'Changed' WHERE id = 3`);
+      await client.query(plan.sql);
+      const restored = await versions();
+      expect(restored).not.toBe(before);
+      await client.query(`INSERT INTO posts DEFAULT VALUES`);
+      await client.query(plan.sql);
+      expect(await versions()).toBe(restored);
     } finally {
       await client.end();
     }
