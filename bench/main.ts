@@ -2,7 +2,8 @@
 //  1. reset options between test cases (TRUNCATE, DELETE, CREATE DATABASE … TEMPLATE);
 //  2. engine throughput against a plain node-postgres loop sending the same statements over the same connections
 //     (median of seven passes after a warm-up, the three interleaved in chunks of 20 scenarios);
-//  3. median time to a verdict for every seed and mutant fixture, over five seeds.
+//  3. median time to a verdict for every seed and mutant fixture, over five seeds;
+//  4. the kit's reset with and without seeded rows, and the cost of one rule (200 runs) on a large schema next to the canonical fixture.
 import { mkdir, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -17,33 +18,44 @@ import { checkRule } from '../src/engine/rule-check.ts';
 import { scenarioArbitrary, type Scenario } from '../src/engine/scenario.ts';
 import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
+import { benchKitReset, benchPerRule } from './scale.ts';
 
-// --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only.
+// --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
+// --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
 const quick = process.argv.includes('--quick');
 const throughputOnly = process.argv.includes('--throughput-only');
+const scaleOnly = process.argv.includes('--scale-only');
+const fieldDirAt = process.argv.indexOf('--field-dir');
+const fieldDir = fieldDirAt > 0 ? process.argv[fieldDirAt + 1] : undefined;
 // Ctrl-C: exit normally, so that the embedded server's exit hook stops it and removes its files.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 const server = await new EmbeddedProvider().start();
 const figures: Record<string, unknown> = { date: new Date().toISOString(), server: server.serverVersion, cores: (await import('node:os')).cpus().length };
 try {
-  figures.reset = await benchReset(server);
+  figures.reset = { ...(await benchReset(server)), ...(await benchKitReset(server)) };
   console.log('reset (ms per reset):', figures.reset);
-  figures.throughput = await benchThroughput(server);
-  const throughput = figures.throughput as Awaited<ReturnType<typeof benchThroughput>>;
-  for (const round of throughput.rounds) {
-    console.log(`pass: raw ${round.raw.stepsPerSecond}, deterministic ${round.deterministic.stepsPerSecond} (${round.deterministicToRaw}), stress ${round.stress.stepsPerSecond} (${round.stressToRaw}) steps/s`);
+  if (!throughputOnly) {
+    figures.perRule = await benchPerRule(server, quick ? 1 : 3, fieldDir);
+    console.log('per rule (200 runs):', JSON.stringify(figures.perRule));
   }
-  console.log(`throughput (median of rounds): deterministic/raw ${throughput.deterministicToRaw} (target 0.5), stress/raw ${throughput.stressToRaw} (target 0.8)`);
-  console.log('statements per scenario:', throughput.statementsPerScenario, '; observer queries per scenario (deterministic):', throughput.observerPerScenario);
-  console.log('wait detection:', throughput.waitDetection);
-  console.log('plain single-row inserts per second, for scale:', throughput.plainInserts);
-  if (!throughputOnly) figures.detection = await benchDetection(server, quick ? 1 : 5);
+  if (!scaleOnly) {
+    figures.throughput = await benchThroughput(server);
+    const throughput = figures.throughput as Awaited<ReturnType<typeof benchThroughput>>;
+    for (const round of throughput.rounds) {
+      console.log(`pass: raw ${round.raw.stepsPerSecond}, deterministic ${round.deterministic.stepsPerSecond} (${round.deterministicToRaw}), stress ${round.stress.stepsPerSecond} (${round.stressToRaw}) steps/s`);
+    }
+    console.log(`throughput (median of rounds): deterministic/raw ${throughput.deterministicToRaw} (target 0.5), stress/raw ${throughput.stressToRaw} (target 0.8)`);
+    console.log('statements per scenario:', throughput.statementsPerScenario, '; observer queries per scenario (deterministic):', throughput.observerPerScenario);
+    console.log('wait detection:', throughput.waitDetection);
+    console.log('plain single-row inserts per second, for scale:', throughput.plainInserts);
+    if (!throughputOnly) figures.detection = await benchDetection(server, quick ? 1 : 5);
+  }
 } finally {
   await server.stop();
 }
 await mkdir('reports', { recursive: true });
-const output = throughputOnly ? 'reports/bench-throughput.json' : 'reports/bench.json';
+const output = throughputOnly ? 'reports/bench-throughput.json' : scaleOnly ? 'reports/bench-scale.json' : 'reports/bench.json';
 await writeFile(output, `${JSON.stringify(figures, null, 2)}\n`);
 console.log(`wrote ${output}`);
 

@@ -4,6 +4,7 @@ import { connect, quoteIdent, withDatabase, type ConnectionSettings } from './co
 import type { StartedServer } from './provider.ts';
 import type { SchemaFile } from './schema-source.ts';
 import { isServerError } from './sql-failure.ts';
+import { forgetContents, readTemplateContents, rememberContents, type TemplateContents } from './template-contents.ts';
 import { KitError } from '../errors/kit-error.ts';
 import { schemaFiles, type SchemaSource } from '../source/schema-source.ts';
 
@@ -28,6 +29,8 @@ export class Sandbox implements AsyncDisposable {
   private workerCount = 0;
   private disposed = false;
   private applied: readonly SchemaFile[] = [];
+  /** What the schema put in the template (seeded rows, sequence states), read before the first clone. */
+  private contents: TemplateContents | undefined;
 
   private constructor(
     readonly server: StartedServer,
@@ -71,11 +74,23 @@ export class Sandbox implements AsyncDisposable {
     return withDatabase(this.server.settings, database);
   }
 
-  /** A fresh database cloned from the template, for one worker. */
+  /** A fresh database cloned from the template, for one worker; its reset returns to the template's contents. */
   async createWorkerDatabase(): Promise<ConnectionSettings> {
+    const contents = (this.contents ??= await this.readContents());
     const name = `${DATABASE_PREFIX}${this.id}_w${this.workerCount++}`;
     await this.createDatabase(name, this.template);
-    return this.settingsFor(name);
+    const settings = this.settingsFor(name);
+    rememberContents(settings, contents);
+    return settings;
+  }
+
+  private async readContents(): Promise<TemplateContents> {
+    const client = await connect(this.settingsFor(this.template), { applicationName: 'pgconform-schema' });
+    try {
+      return await readTemplateContents(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Drops every database this sandbox created. Safe to call twice. */
@@ -83,6 +98,7 @@ export class Sandbox implements AsyncDisposable {
     if (this.disposed) return;
     this.disposed = true;
     live.delete(this);
+    for (const name of this.created) forgetContents(this.settingsFor(name));
     if (this.created.length === 0) return;
     const admin = await connect(this.server.settings, { applicationName: 'pgconform-admin' }).catch(() => undefined);
     if (!admin) return;

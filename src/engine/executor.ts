@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { connect, type ConnectionSettings } from '../db/connection.ts';
-import { resetSql } from '../db/reset.ts';
+import { planReset } from '../db/reset.ts';
+import { contentsOf, readTemplateContents, rememberContents } from '../db/template-contents.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { Operation, Rule, State, Value } from '../rules/rule.ts';
 import type { CanonicalValues, RawState } from '../values/canonical-values.ts';
 import { readValueClasses } from '../values/value-classes.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
+import { resetScope, type ResetScope } from './reset-scope.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
 
@@ -88,7 +90,13 @@ export class InfrastructureFailure extends Error {
  */
 export class ScenarioExecutor implements AsyncDisposable {
   private tick = 0;
+  /** The reset after an execution: the tables an execution can write (see resetScope). */
   private resetSql = '';
+  /** The first reset covers every table: the database may hold what another rule left (diff and mutation reuse worker databases). */
+  private fullResetSql = '';
+  private fullResetDone = false;
+  /** What the reset after an execution covers. */
+  scope: ResetScope = { kind: 'all', reason: 'not prepared' };
   /** The default isolation level each session connection was last set to. */
   private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
@@ -123,7 +131,7 @@ export class ScenarioExecutor implements AsyncDisposable {
         sessions.push(blankSession(index, client, rows[0]!.pid));
       }
       const executor = new ScenarioExecutor(rule, observer, sessions, full);
-      await executor.prepare();
+      await executor.prepare(settings);
       return executor;
     } catch (error) {
       await Promise.all([observer, ...sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
@@ -140,10 +148,11 @@ export class ScenarioExecutor implements AsyncDisposable {
     await this.close();
   }
 
-  /** Empties every table and inserts the rule's setup rows. */
+  /** Returns the tables to the template's contents (rows the schema seeded stay) and inserts the rule's setup rows. */
   async reset(): Promise<void> {
     this.counts.resets++;
-    await this.observerQuery(this.resetSql);
+    await this.observerQuery(this.fullResetDone ? this.resetSql : this.fullResetSql);
+    this.fullResetDone = true;
   }
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
@@ -175,7 +184,9 @@ export class ScenarioExecutor implements AsyncDisposable {
     this.counts.resets++;
     const args = (this.rule.invariantValues ?? []).map((v) => (v === null ? 'NULL' : pg.escapeLiteral(String(v))));
     const execute = `EXECUTE pgconform_invariant${args.length > 0 ? `(${args.join(', ')})` : ''}`;
-    const results = (await this.observerQuery<OffendingRow>(`${execute};\n${this.resetSql}`)) as unknown as pg.QueryResult<OffendingRow>[];
+    const reset = this.fullResetDone ? this.resetSql : this.fullResetSql;
+    const results = (await this.observerQuery<OffendingRow>(`${execute};\n${reset}`)) as unknown as pg.QueryResult<OffendingRow>[];
+    this.fullResetDone = true;
     this.clean = true;
     return results[0]!.rows;
   }
@@ -265,9 +276,20 @@ export class ScenarioExecutor implements AsyncDisposable {
     );
   }
 
-  private async prepare(): Promise<void> {
+  /**
+   * Plans the resets. What the schema itself put in the tables is read once per database (the sandbox
+   * read it from the template, or this is the database's first executor and it is still fresh).
+   */
+  private async prepare(settings: ConnectionSettings): Promise<void> {
     this.values = this.options.values ?? (await readValueClasses(this.observer, this.rule));
-    this.resetSql = `${await resetSql(this.observer)}\n${this.rule.setup}`;
+    let contents = contentsOf(settings);
+    if (!contents) rememberContents(settings, (contents = await readTemplateContents(this.observer)));
+    const full = await planReset(this.observer, { contents });
+    if (full.prepare) await this.observer.query(full.prepare);
+    this.scope = await resetScope(this.observer, this.rule, contents);
+    const narrow = this.scope.kind === 'narrow' ? await planReset(this.observer, { contents, tables: this.scope.tables, sequences: this.scope.sequences }) : full;
+    this.fullResetSql = `${full.sql}\n${this.rule.setup}`;
+    this.resetSql = `${narrow.sql}\n${this.rule.setup}`;
     this.snapshotSql = this.values.snapshotSql(this.rule.tables);
   }
 

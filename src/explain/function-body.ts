@@ -10,8 +10,8 @@ export type BodyEvent =
   | { readonly kind: 'read'; readonly table: string; readonly locked: boolean; readonly statement: string }
   /** Takes a lock: a locking clause, LOCK TABLE, an advisory lock, or a row write that serialises (upsert, UPDATE). */
   | { readonly kind: 'lock'; readonly how: string; readonly shared: boolean }
-  /** Inserts, updates or deletes rows of a table. */
-  | { readonly kind: 'write'; readonly table: string; readonly statement: string };
+  /** Inserts, updates or deletes rows of a table (an upsert is an insert that may update). */
+  | { readonly kind: 'write'; readonly table: string; readonly statement: string; readonly verb: 'insert' | 'update' | 'delete' };
 
 /** What a trigger function does, read from its text (and the user functions it calls). */
 export interface BodyAnalysis {
@@ -158,9 +158,9 @@ function bodyEvents(
       if (!table) continue;
       writeTargets.add(m.index + m[0].length - m[1]!.length);
       const verb = m[0].split(/\s+/)[0]!.toUpperCase();
-      const write: BodyEvent = { kind: 'write', table, statement: brief(statement) };
       // An UPDATE or an upsert locks the rows it writes: writers of the same row serialise on it.
       const serialises = verb === 'UPDATE' || (verb === 'INSERT' && /\bON\s+CONFLICT\b.*\bDO\s+UPDATE\b/i.test(statement));
+      const write: BodyEvent = { kind: 'write', table, statement: brief(statement), verb: verb === 'INSERT' ? 'insert' : verb === 'UPDATE' ? 'update' : 'delete' };
       located.push({ at: m.index, events: serialises ? [{ kind: 'lock', how: `${verb === 'UPDATE' ? 'UPDATE' : 'INSERT … ON CONFLICT DO UPDATE'} of ${table}`, shared: false }, write] : [write] });
     }
     for (const m of statement.matchAll(READ_SOURCE)) {

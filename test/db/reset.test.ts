@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connect } from '../../src/db/connection.ts';
 import type { StartedServer } from '../../src/db/provider.ts';
-import { resetSql } from '../../src/db/reset.ts';
+import { planReset, resetSql } from '../../src/db/reset.ts';
 import { Sandbox } from '../../src/db/sandbox.ts';
+import { contentsOf } from '../../src/db/template-contents.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 
 let server: StartedServer;
@@ -81,5 +82,78 @@ describe('reset between test cases', () => {
     );
     expect(left).toEqual({ employee: 0 });
     expect(sql).toMatch(/session_replication_role = replica/);
+  });
+});
+
+describe('reset to the template contents', () => {
+  // Lookup rows a migration inserted, a table whose identity the seed advanced, and a table of the test case's own.
+  const schema = `
+    CREATE TABLE languages (id smallint PRIMARY KEY, code text NOT NULL UNIQUE, name text NOT NULL,
+                            label text GENERATED ALWAYS AS (upper(code)) STORED);
+    INSERT INTO languages (id, code, name) SELECT i, 'l' || i, 'Language ' || i FROM generate_series(0, 183) AS i;
+    CREATE TABLE tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE);
+    INSERT INTO tags (name) VALUES ('news'), ('sport');
+    CREATE TABLE posts (id serial PRIMARY KEY, language_id smallint NOT NULL DEFAULT 0 REFERENCES languages, tag_id bigint REFERENCES tags);`;
+
+  async function worker() {
+    const sandbox = await Sandbox.create(server, [{ path: 'schema.sql', sql: schema }]);
+    sandboxes.push(sandbox);
+    const settings = await sandbox.createWorkerDatabase();
+    const client = await connect(settings);
+    const plan = await planReset(client, { contents: contentsOf(settings)! });
+    await client.query(plan.prepare);
+    const state = async () =>
+      (await client.query<{ state: string }>(`SELECT (SELECT json_agg(l ORDER BY id) FROM languages l)::text || (SELECT json_agg(t ORDER BY id) FROM tags t)::text AS state`)).rows[0]!.state;
+    return { client, plan, template: await state(), state };
+  }
+
+  it('keeps the seeded rows, removes the rows a test case wrote and puts back the seeded rows it changed', async () => {
+    const { client, plan, template, state } = await worker();
+    try {
+      await client.query(`INSERT INTO languages (id, code, name) VALUES (500, 'xx', 'Added');
+        UPDATE languages SET name = 'Changed' WHERE id = 3; UPDATE languages SET id = 900 WHERE id = 7;
+        DELETE FROM languages WHERE id = 150; INSERT INTO tags (name) VALUES ('added');
+        INSERT INTO posts DEFAULT VALUES; INSERT INTO posts (language_id) VALUES (500);`);
+      await client.query(plan.sql);
+      expect(await state()).toBe(template);
+      expect((await client.query('SELECT count(*)::int AS n FROM posts')).rows[0].n).toBe(0);
+      // A foreign-key default pointing at a seeded row works after the reset, and serial values repeat.
+      const { rows } = await client.query('INSERT INTO posts DEFAULT VALUES RETURNING id, language_id');
+      expect(rows[0]).toEqual({ id: 1, language_id: 0 });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('returns a sequence the seed advanced to its template value, not to its start', async () => {
+    const { client, plan } = await worker();
+    try {
+      await client.query(`INSERT INTO tags (name) VALUES ('a'), ('b'), ('c')`);
+      await client.query(plan.sql);
+      const { rows } = await client.query(`INSERT INTO tags (name) VALUES ('again') RETURNING id`);
+      expect(Number(rows[0].id)).toBe(3);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('leaves seeded rows no test case touched as they are (not deleted and inserted again), restored ones too', async () => {
+    const { client, plan } = await worker();
+    try {
+      const versions = async () => (await client.query<{ v: string }>(`SELECT string_agg(ctid::text || xmin::text, ',' ORDER BY id) AS v FROM languages`)).rows[0]!.v;
+      const before = await versions();
+      await client.query(`INSERT INTO posts DEFAULT VALUES; INSERT INTO tags (name) VALUES ('x')`);
+      await client.query(plan.sql);
+      expect(await versions()).toBe(before);
+      await client.query(`UPDATE languages SET name = 'Changed' WHERE id = 3`);
+      await client.query(plan.sql);
+      const restored = await versions();
+      expect(restored).not.toBe(before);
+      await client.query(`INSERT INTO posts DEFAULT VALUES`);
+      await client.query(plan.sql);
+      expect(await versions()).toBe(restored);
+    } finally {
+      await client.end();
+    }
   });
 });
