@@ -3,6 +3,7 @@ import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '..
 import { resetSql } from '../db/reset.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { Operation, Row, Rule, State, Value } from '../rules/rule.ts';
+import type { GapClassifier } from './generator-gap.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
 import type { ExecutionVerdict } from './verdict.ts';
@@ -15,6 +16,8 @@ export interface ExecutorOptions {
   statementTimeoutMs?: number;
   /** How often a running step is checked for a lock wait. */
   pollMs?: number;
+  /** Tells generator gaps from the rule's rejections; without it every rejection is judged. */
+  gaps?: GapClassifier;
 }
 
 /** What the observer connection did, by purpose: the cost of watching and checking (a final check and the reset after it share one round trip). */
@@ -100,12 +103,15 @@ export class ScenarioExecutor implements AsyncDisposable {
     readonly rule: Rule,
     private readonly observer: pg.Client,
     private readonly sessions: SessionState[],
-    private readonly options: Required<ExecutorOptions>,
+    private readonly options: Required<Omit<ExecutorOptions, 'gaps'>>,
+    /** @internal */
+    readonly gaps: GapClassifier | undefined,
   ) {}
 
   /** Opens the observer and `maxSessions` session connections to a worker database. */
   static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
-    const full: Required<ExecutorOptions> = { statementTimeoutMs: 5_000, pollMs: 1, ...options };
+    const { gaps, ...rest } = options;
+    const full: Required<Omit<ExecutorOptions, 'gaps'>> = { statementTimeoutMs: 5_000, pollMs: 1, ...rest };
     const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
     const sessions: SessionState[] = [];
     try {
@@ -116,7 +122,7 @@ export class ScenarioExecutor implements AsyncDisposable {
         await client.query("SET deadlock_timeout = '100ms'").catch(() => undefined);
         sessions.push(blankSession(index, client, rows[0]!.pid));
       }
-      const executor = new ScenarioExecutor(rule, observer, sessions, full);
+      const executor = new ScenarioExecutor(rule, observer, sessions, full, gaps);
       await executor.prepare();
       return executor;
     } catch (error) {
@@ -138,6 +144,23 @@ export class ScenarioExecutor implements AsyncDisposable {
   async reset(): Promise<void> {
     this.counts.resets++;
     await this.observerQuery(this.resetSql);
+  }
+
+  /**
+   * Resets once and reports the server's refusal of the rule's setup rows, if any: a configuration
+   * problem found before any scenario, not an infrastructure failure. Other failures are thrown.
+   */
+  async setupFailure(): Promise<SqlFailure | undefined> {
+    try {
+      await this.reset();
+      return undefined;
+    } catch (error) {
+      if (this.rule.setup.trim() === '') throw error;
+      const failure = error instanceof InfrastructureFailure ? error.failure : isServerError(error) ? toSqlFailure(error) : undefined;
+      if (failure && /^(2[2-3]|42|P0)/.test(failure.code)) return failure;
+      if (failure && isRuleRejection(failure)) return failure;
+      throw error;
+    }
   }
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
@@ -289,7 +312,7 @@ export class ScenarioExecutor implements AsyncDisposable {
       return await query;
     } catch (error) {
       if (isServerError(error) && error.code.startsWith('42')) throw error;
-      throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`);
+      throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`, isServerError(error) ? toSqlFailure(error) : undefined);
     }
   }
 }
@@ -508,6 +531,9 @@ class ScheduledRun {
     const failure = toSqlFailure(error);
     const status: Outcome['status'] = isRuleRejection(failure) ? 'rejected' : isConcurrencyAbort(failure) ? 'aborted' : 'error';
     event.outcome = { status, failure } as Outcome;
+    // An object that enforces nothing the rule states refused the generated row: not a finding, never judged.
+    const gap = status === 'rejected' ? this.executor.gaps?.classify(failure) : undefined;
+    if (gap) event.gap = gap;
     const endsTransaction = step.kind === 'commit' || step.kind === 'rollback';
     const eligible = this.judgeable(session, pending);
     if (session.inTransaction && !endsTransaction) session.aborted = true;
@@ -521,7 +547,7 @@ class ScheduledRun {
       };
       return;
     }
-    if (status === 'rejected' && eligible) await this.judge(eligible, event);
+    if (status === 'rejected' && eligible && !gap) await this.judge(eligible, event);
   }
 
   private async afterSuccess(session: SessionState, step: Step, rowCount: number, event: HistoryEvent): Promise<void> {

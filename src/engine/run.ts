@@ -1,13 +1,15 @@
-import { readCatalog } from '../catalog/catalog.ts';
+import { readCatalog, type Catalog } from '../catalog/catalog.ts';
 import { checkRuleReferences } from '../catalog/rule-references.ts';
 import { connect } from '../db/connection.ts';
 import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
-import { isKitError, KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError, type KitErrorKind } from '../errors/kit-error.ts';
 import type { Corpus } from '../corpus/corpus.ts';
 import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
+import { GapClassifier } from './generator-gap.ts';
+import { setupError } from './setup-failure.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
 import { SEVERITY, type VerdictKind } from './verdict.ts';
@@ -87,8 +89,13 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
     checks.set(spec, [...(checks.get(spec) ?? []), check]);
     options.listener?.onCheckEnd?.(spec, check);
   };
-  const failed = (spec: LoadedSpec, isolation: IsolationLevel, message: string) =>
-    record(spec, { ruleId: spec.rule.id, isolation, verdict: 'error', runs: 0, steps: 0, durationMs: 0, seed: options.seed, notes: [], error: message });
+  const failed = (spec: LoadedSpec, isolation: IsolationLevel, message: string, errorKind: KitErrorKind = 'infrastructure') =>
+    record(spec, { ruleId: spec.rule.id, isolation, verdict: 'error', runs: 0, steps: 0, durationMs: 0, seed: options.seed, notes: [], error: message, errorKind });
+  /** One rule's bad configuration (spec, schema, setup) is that rule's error verdict; the other rules run. */
+  const failedOn = (spec: LoadedSpec, isolation: IsolationLevel, error: unknown) => {
+    if (isInfrastructureError(error)) infrastructure ??= messageOf(error);
+    failed(spec, isolation, messageOf(error), isKitError(error) ? error.kind : 'infrastructure');
+  };
   let infrastructure: string | undefined;
   const sandboxes: Sandbox[] = [];
   try {
@@ -105,19 +112,24 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
         continue;
       }
       sandboxes.push(sandbox);
-      await checkReferences(sandbox, specs);
+      const catalog = await catalogOf(sandbox);
       for (const spec of specs) {
-        for (const isolation of options.isolation) {
-          if (!mine(spec, isolation)) continue;
+        const levels = options.isolation.filter((isolation) => mine(spec, isolation));
+        try {
+          checkReferences(catalog, spec);
+        } catch (error) {
+          if (!isKitError(error)) throw error;
+          for (const isolation of levels) failedOn(spec, isolation, error);
+          continue;
+        }
+        for (const isolation of levels) {
           tasks.push(async () => {
             if (options.signal?.aborted) return failed(spec, isolation, `not run: ${String(options.signal.reason)}`);
             options.listener?.onCheckStart?.(spec, isolation);
             try {
-              record(spec, await checkOnNewDatabase(sandbox, spec, isolation, options, shape));
+              record(spec, await checkOnNewDatabase(sandbox, catalog, spec, isolation, options, shape));
             } catch (error) {
-              if (!isInfrastructureError(error)) throw error;
-              infrastructure ??= messageOf(error);
-              failed(spec, isolation, messageOf(error));
+              failedOn(spec, isolation, error);
             }
           });
         }
@@ -163,18 +175,22 @@ function shardChecks(specs: readonly LoadedSpec[], isolation: readonly Isolation
   return new Set(keys.filter((_, i) => (i % shard.count) + 1 === shard.index));
 }
 
-/** Every table and column the rules name must be in the schema: a misspelt name stops the run (exit 2) before any scenario. */
-async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): Promise<void> {
+/** The catalog of the sandbox's schema, read once: rules are checked against it and their gaps classified by it. */
+async function catalogOf(sandbox: Sandbox): Promise<Catalog> {
   const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
   try {
-    const catalog = await readCatalog(client);
-    for (const spec of specs) checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+    return await readCatalog(client);
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */
+/** Every table and column the rule names must be in the schema: a misspelt name is the rule's error verdict (exit 2) before any scenario. */
+function checkReferences(catalog: Catalog, spec: LoadedSpec): void {
+  checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+}
+
+/** Failures of the server or the kit (exit 3), as opposed to a rule's bad input (exit 2). */
 function isInfrastructureError(error: unknown): boolean {
   return !isKitError(error) || error.kind === 'infrastructure';
 }
@@ -185,15 +201,20 @@ function messageOf(error: unknown): string {
 
 async function checkOnNewDatabase(
   sandbox: Sandbox,
+  catalog: Catalog,
   spec: LoadedSpec,
   isolation: IsolationLevel,
   options: RunOptions,
   shape: ScenarioShape,
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
-  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs });
-  const saved = await options.corpus?.load(spec.rule.id, isolation);
+  const gaps = GapClassifier.of(spec.rule, catalog);
+  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs, gaps });
   try {
+    // Setup rows the schema refuses are the configuration's fault: say so before the first scenario.
+    const refused = await executor.setupFailure();
+    if (refused) throw setupError(spec.rule, refused, catalog, displayPath(spec.file));
+    const saved = await options.corpus?.load(spec.rule.id, isolation);
     const check = await checkRule(spec.rule, executor, {
       corpus: saved?.scenarios,
       isolation,
