@@ -1,4 +1,4 @@
-import type { Catalog } from '../catalog/catalog.ts';
+import { findTable, type Catalog } from '../catalog/catalog.ts';
 import type { SqlFailure } from '../db/sql-failure.ts';
 import { mapEnforcement } from '../explain/enforcement-map.ts';
 import { unquote } from '../explain/function-body.ts';
@@ -30,11 +30,13 @@ export const LOST_SHARE = 0.5;
 
 /**
  * Tells the rejections the rule judges from generator gaps, for one rule on one schema. Judged: every
- * object the enforcement map relates to the rule's key, predicate or reference columns, the primary keys
- * of the rule's tables (the model tracks row identity), and whatever an enforcing trigger does. Not judged:
- * objects on other tables or on other columns; a foreign key to a table the rule does not name (its parent
- * rows are setup's business, the model never sees them); a unique key under a row rule (one row at a time
- * cannot break it). When in doubt (a raise whose function cannot be named) the rejection is judged.
+ * object the enforcement map relates to the rule's key, predicate or reference columns, NOT NULL on any
+ * column the rule writes (a NULL there is a probe), the primary keys of the rule's tables (the model
+ * tracks row identity), and whatever a trigger of the rule's tables raises or an enforcing one does. Not
+ * judged: objects on other tables, or only on columns the rule fills in; a foreign key to a table the
+ * rule does not name (its parent rows are setup's business, the model never sees them); a unique key
+ * under a row rule (one row at a time cannot break it). When in doubt (a raise whose function cannot be
+ * named) the rejection is judged.
  */
 export class GapClassifier {
   private readonly judged = new Set<string>();
@@ -50,28 +52,32 @@ export class GapClassifier {
     const map = mapEnforcement(rule, catalog);
     const ruleTables = new Set(map.tables);
     const rowRule = rule.truthTable !== undefined;
+    const stated = statedColumns(rule, catalog);
+    const states = (table: string, columns: readonly string[]) => stated === undefined || columns.some((c) => stated.get(table)?.has(c));
     for (const object of map.objects) {
       switch (object.kind) {
         case 'not null':
-          classifier.notNull.add(object.name);
+          // A NULL the generator writes on purpose is a probe: the model decides whether the rule allows it.
+          classifier.notNull.add(`${bare(object.table)}.${object.name.slice(object.name.lastIndexOf('.') + 1)}`);
           break;
         case 'trigger':
           classifier.judgedFunctions.add(functionName(object.function?.name ?? ''));
           if (object.enforces) classifier.enforcingFunctions.add(functionName(object.function?.name ?? ''));
           break;
         case 'foreign key': {
-          const target = catalog.constraints.find((c) => c.name === object.name && c.table === object.table)?.references?.table;
-          if (target && ruleTables.has(target)) classifier.judge(object.table, object.name);
+          const constraint = catalog.constraints.find((c) => c.name === object.name && c.table === object.table);
+          const target = constraint?.references?.table;
+          if (target && ruleTables.has(target) && states(object.table, constraint.columns)) classifier.judge(object.table, object.name);
           break;
         }
         case 'primary key':
         case 'unique constraint':
         case 'unique index':
         case 'exclusion constraint':
-          if (!rowRule) classifier.judge(object.table, object.name);
+          if (!rowRule && states(object.table, classifier.columnsOf(object.table, object.name))) classifier.judge(object.table, object.name);
           break;
         case 'check constraint':
-          classifier.judge(object.table, object.name);
+          if (states(object.table, classifier.columnsOf(object.table, object.name))) classifier.judge(object.table, object.name);
           break;
         case 'index':
           break;
@@ -107,6 +113,15 @@ export class GapClassifier {
 
   private judge(table: string, name: string): void {
     this.judged.add(key(bare(table), name));
+  }
+
+  /** The columns a constraint or index names (an index's predicate included). */
+  private columnsOf(table: string, name: string): string[] {
+    const constraint = this.catalog.constraints.find((c) => c.name === name && c.table === table);
+    const index = this.catalog.indexes.find((i) => (i.name === name || (constraint !== undefined && i.constraint === name)) && i.table === table);
+    const columns = this.catalog.tables.find((t) => t.qualified === table)?.columns.map((c) => c.name) ?? [];
+    const inPredicate = columns.filter((column) => index?.predicate && new RegExp(`(^|[^\\w$])"?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?($|[^\\w$])`).test(index.predicate));
+    return [...new Set([...(constraint?.columns ?? []), ...(index?.keyColumns ?? []), ...inPredicate])];
   }
 
   private definitionOf(table: string, name: string): string {
@@ -164,6 +179,21 @@ export class GapTally {
   get gaps(): GapCount[] {
     return [...this.counts.values()].sort((a, b) => b.executions - a.executions);
   }
+}
+
+/**
+ * Table → the columns the rule states something about: its keys, predicates and parent references, as
+ * opposed to the columns it only fills in (`columns.*`, `perRow.*`) and the rows' identity. Undefined
+ * when the rule's references say nothing finer (then every column it names counts).
+ */
+function statedColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> | undefined {
+  const stated = new Map<string, Set<string>>();
+  for (const reference of rule.references) {
+    if (reference.column === undefined || /(^|\.)(columns|perRow)\.[^.]+$|(^|\.)primaryKey\.column$/.test(reference.key)) continue;
+    const table = findTable(catalog, reference.table)?.qualified ?? reference.table;
+    stated.set(table, (stated.get(table) ?? new Set()).add(reference.column));
+  }
+  return stated.size > 0 ? stated : undefined;
 }
 
 function key(table: string, name: string): string {
