@@ -139,6 +139,11 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
   } finally {
     for (const sandbox of sandboxes) await sandbox.dispose();
   }
+  // A database left behind is said, with the command that removes it: it is never silent.
+  const leftovers = sandboxes.flatMap((sandbox) => sandbox.leftovers);
+  if (leftovers.length > 0) {
+    infrastructure ??= `could not drop ${leftovers.map((l) => l.name).join(', ')}: ${leftovers[0]!.reason} (drop them by hand: ${leftovers.map((l) => `DROP DATABASE "${l.name}";`).join(' ')})`;
+  }
   const rules = [...groups].flatMap(([source, specs]) =>
     specs.map((spec): RuleResult => {
       const ruleChecks = options.isolation.filter((level) => mine(spec, level)).flatMap((level) => checks.get(spec)?.filter((c) => c.isolation === level) ?? []);
