@@ -13,6 +13,19 @@ export const DATABASE_PREFIX = 'pgconform_';
 
 const live = new Set<Sandbox>();
 
+/**
+ * Statement timeout of the admin connection that creates and drops databases. DROP DATABASE waits for a
+ * checkpoint (and CREATE … TEMPLATE copies every file): after a long run on a large schema that can take
+ * longer than the sandbox's usual 10 s, and a cancelled DROP leaves the database behind.
+ */
+const ADMIN_TIMEOUT_MS = 300_000;
+
+/** A database the kit created and could not drop, and why. */
+export interface LeftoverDatabase {
+  readonly name: string;
+  readonly reason: string;
+}
+
 /** Sandboxes not yet disposed (so an interrupt can drop their databases). */
 export function liveSandboxes(): readonly Sandbox[] {
   return [...live];
@@ -28,6 +41,8 @@ export class Sandbox implements AsyncDisposable {
   private readonly created: string[] = [];
   private workerCount = 0;
   private disposed = false;
+  /** Databases dispose() could not drop (empty when it dropped them all). */
+  readonly leftovers: LeftoverDatabase[] = [];
   private applied: readonly SchemaFile[] = [];
   /** What the schema put in the template (seeded rows, sequence states), read before the first clone. */
   private contents: TemplateContents | undefined;
@@ -76,9 +91,15 @@ export class Sandbox implements AsyncDisposable {
 
   /** A fresh database cloned from the template, for one worker; its reset returns to the template's contents. */
   async createWorkerDatabase(): Promise<ConnectionSettings> {
+    if (this.disposed) throw new Error('the sandbox was disposed: no more worker databases');
     const contents = (this.contents ??= await this.readContents());
     const name = `${DATABASE_PREFIX}${this.id}_w${this.workerCount++}`;
     await this.createDatabase(name, this.template);
+    // Disposed while the CREATE ran (an interrupt): the drop may have missed it, so drop it now.
+    if (this.disposed) {
+      await this.dropCreated([name]);
+      throw new Error('the sandbox was disposed: no more worker databases');
+    }
     const settings = this.settingsFor(name);
     rememberContents(settings, contents);
     return settings;
@@ -93,17 +114,32 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  /** Drops every database this sandbox created. Safe to call twice. */
+  /** Drops every database this sandbox created; those it cannot drop are listed in `leftovers`. Safe to call twice. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     live.delete(this);
     for (const name of this.created) forgetContents(this.settingsFor(name));
-    if (this.created.length === 0) return;
-    const admin = await connect(this.server.settings, { applicationName: 'pgconform-admin' }).catch(() => undefined);
-    if (!admin) return;
+    await this.dropCreated([...this.created].reverse());
+  }
+
+  private async dropCreated(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    let admin: pg.Client;
     try {
-      for (const name of [...this.created].reverse()) await dropDatabase(admin, name, this.server.serverVersion);
+      admin = await connectRetrying(this.server.settings);
+    } catch (error) {
+      for (const name of names) this.leftovers.push({ name, reason: (error as Error).message });
+      return;
+    }
+    try {
+      for (const name of names) {
+        try {
+          await dropDatabase(admin, name, this.server.serverVersion);
+        } catch (error) {
+          this.leftovers.push({ name, reason: (error as Error).message });
+        }
+      }
     } finally {
       await admin.end().catch(() => undefined);
     }
@@ -114,7 +150,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   private async createDatabase(name: string, template: string): Promise<void> {
-    const admin = await connect(this.server.settings, { applicationName: 'pgconform-admin' });
+    const admin = await connect(this.server.settings, { applicationName: 'pgconform-admin', statementTimeoutMs: ADMIN_TIMEOUT_MS });
     try {
       // Record first: a CREATE that fails half way must still be cleaned up.
       this.created.push(name);
@@ -151,9 +187,34 @@ async function createDatabaseRetrying(admin: pg.Client, name: string, template: 
   }
 }
 
-/** Drops a database the kit created, ending any session still in it. */
+/** The admin connection of a drop: retried while the server is out of connection slots (ours are still closing). */
+async function connectRetrying(settings: ConnectionSettings): Promise<pg.Client> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connect(settings, { applicationName: 'pgconform-admin', statementTimeoutMs: ADMIN_TIMEOUT_MS });
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * Drops a database the kit created, ending any session still in it. A database still in use (a session
+ * that outlived FORCE) is retried briefly; any other failure is thrown, never swallowed: a database
+ * silently left behind is the one thing the kit promises never to do.
+ */
 export async function dropDatabase(admin: pg.Client, name: string, serverVersion: number): Promise<void> {
   if (!name.startsWith(DATABASE_PREFIX)) throw new Error(`refusing to drop ${name}: not a pgconform database`);
   const force = serverVersion >= 130000 ? ' WITH (FORCE)' : '';
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`).catch(() => undefined);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`);
+      return;
+    } catch (error) {
+      const inUse = isServerError(error) && error.code === '55006';
+      if (!inUse || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

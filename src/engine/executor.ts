@@ -6,6 +6,7 @@ import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type 
 import type { Operation, Rule, State, Value } from '../rules/rule.ts';
 import type { CanonicalValues, RawState } from '../values/canonical-values.ts';
 import { readValueClasses } from '../values/value-classes.ts';
+import type { GapClassifier } from './generator-gap.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { resetScope, type ResetScope } from './reset-scope.ts';
 import { beginSql, stepsOf, type IsolationLevel, type Scenario, type Step } from './scenario.ts';
@@ -21,6 +22,8 @@ export interface ExecutorOptions {
   pollMs?: number;
   /** The rule's values as the server sees them (read at start-up); read on open when absent. */
   values?: CanonicalValues;
+  /** Tells generator gaps from the rule's rejections; without it every rejection is judged. */
+  gaps?: GapClassifier;
 }
 
 /** What the observer connection did, by purpose: the cost of watching and checking (a final check and the reset after it share one round trip). */
@@ -114,12 +117,15 @@ export class ScenarioExecutor implements AsyncDisposable {
     readonly rule: Rule,
     private readonly observer: pg.Client,
     private readonly sessions: SessionState[],
-    private readonly options: Required<Omit<ExecutorOptions, 'values'>> & Pick<ExecutorOptions, 'values'>,
+    private readonly options: Required<Omit<ExecutorOptions, 'values' | 'gaps'>> & Pick<ExecutorOptions, 'values'>,
+    /** @internal */
+    readonly gaps: GapClassifier | undefined,
   ) {}
 
   /** Opens the observer and `maxSessions` session connections to a worker database. */
   static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
-    const full = { statementTimeoutMs: 5_000, pollMs: 1, ...options };
+    const { gaps, ...rest } = options;
+    const full = { statementTimeoutMs: 5_000, pollMs: 1, ...rest };
     const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
     const sessions: SessionState[] = [];
     try {
@@ -130,7 +136,7 @@ export class ScenarioExecutor implements AsyncDisposable {
         await client.query("SET deadlock_timeout = '100ms'").catch(() => undefined);
         sessions.push(blankSession(index, client, rows[0]!.pid));
       }
-      const executor = new ScenarioExecutor(rule, observer, sessions, full);
+      const executor = new ScenarioExecutor(rule, observer, sessions, full, gaps);
       await executor.prepare(settings);
       return executor;
     } catch (error) {
@@ -153,6 +159,23 @@ export class ScenarioExecutor implements AsyncDisposable {
     this.counts.resets++;
     await this.observerQuery(this.fullResetDone ? this.resetSql : this.fullResetSql);
     this.fullResetDone = true;
+  }
+
+  /**
+   * Resets once and reports the server's refusal of the rule's setup rows, if any: a configuration
+   * problem found before any scenario, not an infrastructure failure. Other failures are thrown.
+   */
+  async setupFailure(): Promise<SqlFailure | undefined> {
+    try {
+      await this.reset();
+      return undefined;
+    } catch (error) {
+      if (this.rule.setup.trim() === '') throw error;
+      const failure = error instanceof InfrastructureFailure ? error.failure : isServerError(error) ? toSqlFailure(error) : undefined;
+      if (failure && /^(2[2-3]|42|P0)/.test(failure.code)) return failure;
+      if (failure && isRuleRejection(failure)) return failure;
+      throw error;
+    }
   }
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
@@ -321,7 +344,7 @@ export class ScenarioExecutor implements AsyncDisposable {
       return await query;
     } catch (error) {
       if (isServerError(error) && error.code.startsWith('42')) throw error;
-      throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`);
+      throw new InfrastructureFailure(`the observer connection failed: ${(error as Error).message}`, isServerError(error) ? toSqlFailure(error) : undefined);
     }
   }
 }
@@ -540,6 +563,9 @@ class ScheduledRun {
     const failure = toSqlFailure(error);
     const status: Outcome['status'] = isRuleRejection(failure) ? 'rejected' : isConcurrencyAbort(failure) ? 'aborted' : 'error';
     event.outcome = { status, failure } as Outcome;
+    // An object that enforces nothing the rule states refused the generated row: not a finding, never judged.
+    const gap = status === 'rejected' ? this.executor.gaps?.classify(failure) : undefined;
+    if (gap) event.gap = gap;
     const endsTransaction = step.kind === 'commit' || step.kind === 'rollback';
     const eligible = this.judgeable(session, pending);
     if (session.inTransaction && !endsTransaction) session.aborted = true;
@@ -553,7 +579,7 @@ class ScheduledRun {
       };
       return;
     }
-    if (status === 'rejected' && eligible) await this.judge(eligible, event);
+    if (status === 'rejected' && eligible && !gap) await this.judge(eligible, event);
   }
 
   private async afterSuccess(session: SessionState, step: Step, rowCount: number, event: HistoryEvent): Promise<void> {

@@ -1,5 +1,6 @@
 import type { SqlFailure } from '../db/sql-failure.ts';
 import type { Value } from '../rules/rule.ts';
+import type { GeneratorGap } from './generator-gap.ts';
 
 /** A row the invariant query returned: it may hold nested JSON (keys, id lists). */
 export type OffendingRow = Record<string, unknown>;
@@ -31,6 +32,8 @@ export interface HistoryEvent {
   waitedFor?: number[];
   /** Rows the invariant returned after this step committed (present only when it found some). */
   violatingRows?: OffendingRow[];
+  /** A rejection not judged: an object that enforces nothing the rule states refused the generated row. */
+  gap?: GeneratorGap;
 }
 
 /** Everything that happened in one execution of a scenario. */
@@ -52,7 +55,8 @@ export function formatOutcome(event: HistoryEvent): string {
       return `skipped (${outcome.reason})`;
     default: {
       const f = outcome.failure;
-      return `${outcome.status} ${f.code}${f.constraint ? ` ${f.constraint}` : ''}: ${f.message}`;
+      const gap = event.gap ? ' (not judged: a generator gap)' : '';
+      return `${outcome.status} ${f.code}${f.constraint ? ` ${f.constraint}` : ''}: ${f.message}${gap}`;
     }
   }
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { Rule } from '../rules/rule.ts';
-import { isKitError, KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError, type KitErrorKind } from '../errors/kit-error.ts';
 import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './executor.ts';
+import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
@@ -66,6 +67,19 @@ export interface RuleCheck {
   readonly notes: string[];
   /** Message of an error verdict. */
   readonly error?: string;
+  /** What an error verdict is about: configuration, spec or schema (exit 2), or infrastructure (exit 3, also when absent). */
+  readonly errorKind?: KitErrorKind;
+  /** Rejections not judged because an object that enforces nothing the rule states refused a generated row. */
+  readonly generatorGaps?: GeneratorGaps;
+}
+
+/** The generator gaps of one check. */
+export interface GeneratorGaps {
+  /** Executions with at least one gap. */
+  readonly executions: number;
+  /** Executions whose first exercised step was a gap (see LOST_SHARE). */
+  readonly lost: number;
+  readonly gaps: readonly GapCount[];
 }
 
 type Searched = 'violation' | 'over-restrictive';
@@ -79,25 +93,34 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   const started = performance.now();
   const stats = { runs: 0, steps: 0 };
   const notes: string[] = [];
+  const tally = new GapTally();
   const execute = async (scenario: Scenario): Promise<Execution> => {
     if (options.signal?.aborted) throw new InfrastructureFailure(`interrupted: ${String(options.signal.reason)}`);
     const execution = options.stress ? await executor.executeFree(scenario) : await executor.execute(scenario);
     stats.runs++;
     stats.steps += execution.steps;
+    tally.add(execution.history);
     options.onExecution?.(execution);
     return execution;
   };
-  const result = (verdict: VerdictKind, extra: Partial<RuleCheck> = {}): RuleCheck => ({
-    ruleId: rule.id,
-    isolation: options.isolation,
-    verdict,
-    runs: stats.runs,
-    steps: stats.steps,
-    durationMs: Math.round(performance.now() - started),
-    seed: options.seed,
-    notes,
-    ...extra,
-  });
+  const result = (found: VerdictKind, extra: Partial<RuleCheck> = {}): RuleCheck => {
+    const gaps = tally.gapped > 0 ? { generatorGaps: { executions: tally.gapped, lost: tally.lost, gaps: tally.gaps } } : {};
+    // A pass that most scenarios never exercised says nothing; a finding stands, whatever the gaps.
+    const unexercised = found === 'pass' && tally.lost > LOST_SHARE * stats.runs;
+    return {
+      ruleId: rule.id,
+      isolation: options.isolation,
+      verdict: unexercised ? 'error' : found,
+      runs: stats.runs,
+      steps: stats.steps,
+      durationMs: Math.round(performance.now() - started),
+      seed: options.seed,
+      notes,
+      ...gaps,
+      ...(unexercised ? { error: notExercised(tally.gaps, tally.lost, stats.runs), errorKind: 'config' as const } : {}),
+      ...extra,
+    };
+  };
 
   try {
     // Known scenarios first: truth-table probes (row rules) and the corpus of earlier failures.
@@ -150,7 +173,7 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   } catch (error) {
     if (isKitError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    return result('error', { error: message });
+    return result('error', { error: message, errorKind: 'infrastructure' });
   }
 }
 

@@ -1,15 +1,17 @@
-import { readCatalog } from '../catalog/catalog.ts';
+import { readCatalog, type Catalog } from '../catalog/catalog.ts';
 import { checkRuleReferences } from '../catalog/rule-references.ts';
 import { connect } from '../db/connection.ts';
 import type { DatabaseProvider, StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
-import { isKitError, KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError, type KitErrorKind } from '../errors/kit-error.ts';
 import type { Corpus } from '../corpus/corpus.ts';
 import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import type { CanonicalValues } from '../values/canonical-values.ts';
 import { readValueClasses } from '../values/value-classes.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
+import { GapClassifier } from './generator-gap.ts';
+import { setupError } from './setup-failure.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
 import { SEVERITY, type VerdictKind } from './verdict.ts';
@@ -89,8 +91,13 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
     checks.set(spec, [...(checks.get(spec) ?? []), check]);
     options.listener?.onCheckEnd?.(spec, check);
   };
-  const failed = (spec: LoadedSpec, isolation: IsolationLevel, message: string) =>
-    record(spec, { ruleId: spec.rule.id, isolation, verdict: 'error', runs: 0, steps: 0, durationMs: 0, seed: options.seed, notes: [], error: message });
+  const failed = (spec: LoadedSpec, isolation: IsolationLevel, message: string, errorKind: KitErrorKind = 'infrastructure') =>
+    record(spec, { ruleId: spec.rule.id, isolation, verdict: 'error', runs: 0, steps: 0, durationMs: 0, seed: options.seed, notes: [], error: message, errorKind });
+  /** One rule's bad configuration (spec, schema, setup) is that rule's error verdict; the other rules run. */
+  const failedOn = (spec: LoadedSpec, isolation: IsolationLevel, error: unknown) => {
+    if (isInfrastructureError(error)) infrastructure ??= messageOf(error);
+    failed(spec, isolation, messageOf(error), isKitError(error) ? error.kind : 'infrastructure');
+  };
   let infrastructure: string | undefined;
   const sandboxes: Sandbox[] = [];
   try {
@@ -107,19 +114,26 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
         continue;
       }
       sandboxes.push(sandbox);
-      const values = await checkReferences(sandbox, specs);
+      const catalog = await catalogOf(sandbox);
+      const values = await valuesOf(sandbox, catalog, specs);
       for (const spec of specs) {
-        for (const isolation of options.isolation) {
-          if (!mine(spec, isolation)) continue;
+        const levels = options.isolation.filter((isolation) => mine(spec, isolation));
+        try {
+          const read = values.get(spec);
+          if (read instanceof Error) throw read;
+        } catch (error) {
+          if (!isKitError(error)) throw error;
+          for (const isolation of levels) failedOn(spec, isolation, error);
+          continue;
+        }
+        for (const isolation of levels) {
           tasks.push(async () => {
             if (options.signal?.aborted) return failed(spec, isolation, `not run: ${String(options.signal.reason)}`);
             options.listener?.onCheckStart?.(spec, isolation);
             try {
-              record(spec, await checkOnNewDatabase(sandbox, spec, isolation, options, shape, values.get(spec)));
+              record(spec, await checkOnNewDatabase(sandbox, catalog, spec, isolation, options, shape, values.get(spec) as CanonicalValues));
             } catch (error) {
-              if (!isInfrastructureError(error)) throw error;
-              infrastructure ??= messageOf(error);
-              failed(spec, isolation, messageOf(error));
+              failedOn(spec, isolation, error);
             }
           });
         }
@@ -128,6 +142,11 @@ export async function runOnServer(server: StartedServer, options: RunOptions): P
     await runPool(tasks, options.workers ?? 2);
   } finally {
     for (const sandbox of sandboxes) await sandbox.dispose();
+  }
+  // A database left behind is said, with the command that removes it: it is never silent.
+  const leftovers = sandboxes.flatMap((sandbox) => sandbox.leftovers);
+  if (leftovers.length > 0) {
+    infrastructure ??= `could not drop ${leftovers.map((l) => l.name).join(', ')}: ${leftovers[0]!.reason} (drop them by hand: ${leftovers.map((l) => `DROP DATABASE "${l.name}";`).join(' ')})`;
   }
   const rules = [...groups].flatMap(([source, specs]) =>
     specs.map((spec): RuleResult => {
@@ -165,25 +184,41 @@ function shardChecks(specs: readonly LoadedSpec[], isolation: readonly Isolation
   return new Set(keys.filter((_, i) => (i % shard.count) + 1 === shard.index));
 }
 
-/**
- * Every table and column the rules name must be in the schema, and every value they write must suit its
- * column's type: a problem stops the run (exit 2) before any scenario. Returns each rule's values as the
- * server sees them.
- */
-async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): Promise<Map<LoadedSpec, CanonicalValues>> {
+/** The catalog of the sandbox's schema, read once: rules are checked against it and their gaps classified by it. */
+async function catalogOf(sandbox: Sandbox): Promise<Catalog> {
   const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
   try {
-    const catalog = await readCatalog(client);
-    for (const spec of specs) checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
-    const values = new Map<LoadedSpec, CanonicalValues>();
-    for (const spec of specs) values.set(spec, await readValueClasses(client, spec.rule, displayPath(spec.file)));
+    return await readCatalog(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Every table and column a rule names must be in the schema, and every value it writes must suit its
+ * column's type: checked for every rule before any scenario. Returns each rule's values as the server
+ * sees them, or its problem (that rule's error verdict, exit 2; the other rules still run).
+ */
+async function valuesOf(sandbox: Sandbox, catalog: Catalog, specs: readonly LoadedSpec[]): Promise<Map<LoadedSpec, CanonicalValues | KitError>> {
+  const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
+  try {
+    const values = new Map<LoadedSpec, CanonicalValues | KitError>();
+    for (const spec of specs) {
+      try {
+        checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+        values.set(spec, await readValueClasses(client, spec.rule, displayPath(spec.file)));
+      } catch (error) {
+        if (!isKitError(error)) throw error;
+        values.set(spec, error);
+      }
+    }
     return values;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */
+/** Failures of the server or the kit (exit 3), as opposed to a rule's bad input (exit 2). */
 function isInfrastructureError(error: unknown): boolean {
   return !isKitError(error) || error.kind === 'infrastructure';
 }
@@ -194,6 +229,7 @@ function messageOf(error: unknown): string {
 
 async function checkOnNewDatabase(
   sandbox: Sandbox,
+  catalog: Catalog,
   spec: LoadedSpec,
   isolation: IsolationLevel,
   options: RunOptions,
@@ -201,9 +237,13 @@ async function checkOnNewDatabase(
   values?: CanonicalValues,
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
-  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs, values });
-  const saved = await options.corpus?.load(spec.rule.id, isolation);
+  const gaps = GapClassifier.of(spec.rule, catalog);
+  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs, values, gaps });
   try {
+    // Setup rows the schema refuses are the configuration's fault: say so before the first scenario.
+    const refused = await executor.setupFailure();
+    if (refused) throw setupError(spec.rule, refused, catalog, displayPath(spec.file));
+    const saved = await options.corpus?.load(spec.rule.id, isolation);
     const check = await checkRule(spec.rule, executor, {
       corpus: saved?.scenarios,
       isolation,

@@ -4,6 +4,7 @@ import type { Execution } from '../engine/executor.ts';
 import type { RuleCheck } from '../engine/rule-check.ts';
 import type { Reporter, ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
+import { gapLines } from './gap-text.ts';
 import { timeline } from './timeline.ts';
 
 const MARK: Record<string, string> = { pass: 'PASS', violation: 'VIOLATION', 'over-restrictive': 'OVER-RESTRICTIVE', error: 'ERROR' };
@@ -76,6 +77,9 @@ export class ConsoleReporter implements Reporter {
         const c = check.counterexample;
         if (check.error) out(`\n${rule.id} [${check.isolation}] ERROR: ${check.error}`);
         for (const note of check.notes) out(`\n${rule.id} [${check.isolation}] note: ${note}`);
+        const gaps = gapLines(check);
+        if (gaps.length > 0) out(`\n${rule.id} [${check.isolation}] ${gaps[0]}`);
+        for (const line of gaps.slice(1)) out(`  ${line}`);
         if (!c) continue;
         out('');
         out(`${MARK[c.kind]}: ${rule.id} — ${rule.title} [${check.isolation}], schema ${rule.schema.join(', ')}`);

@@ -2,6 +2,7 @@ import { redactUrl } from '../db/connection.ts';
 import { formatOutcome } from '../engine/history.ts';
 import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
+import { gapLines } from './gap-text.ts';
 import { wrap } from './timeline.ts';
 
 type Rule = ReportDocument['rules'][number];
@@ -103,6 +104,8 @@ function checkBlock(rule: Rule, check: Check): string {
   ];
   if (check.error) parts.push(`<div class="error-box"><pre>${esc(check.error)}</pre></div>`);
   if (check.notes.length > 0) parts.push(`<ul class="notes">${check.notes.map((note) => `<li>${esc(note)}</li>`).join('')}</ul>`);
+  const gaps = gapLines(check);
+  if (gaps.length > 0) parts.push(`<div class="gaps"><h4>${esc(gaps[0]!)}</h4><ul class="notes">${gaps.slice(1).map((line) => `<li>${esc(line)}</li>`).join('')}</ul></div>`);
   if (check.truthTable) parts.push(truthTable(check.truthTable));
   if (check.counterexample) parts.push(counterexampleBlock(check.counterexample, anchor(rule.id, check.isolation)));
   return `<div class="check" id="${anchor(rule.id, check.isolation)}">${parts.join('\n')}</div>`;

@@ -1,6 +1,7 @@
 import { redactUrl } from '../db/connection.ts';
 import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
+import { gapLines } from './gap-text.ts';
 import { timeline } from './timeline.ts';
 
 type Rule = ReportDocument['rules'][number];
@@ -76,8 +77,9 @@ function verdictElement(rule: Rule, check: Check): string {
 }
 
 function systemOut(check: Check): string {
-  if (check.notes.length === 0) return '';
-  return `      <system-out>${escapeXml(check.notes.map((note) => `note: ${note}`).join('\n'))}</system-out>`;
+  const lines = [...check.notes.map((note) => `note: ${note}`), ...gapLines(check)];
+  if (lines.length === 0) return '';
+  return `      <system-out>${escapeXml(lines.join('\n'))}</system-out>`;
 }
 
 /** A kit-level error that stopped the run: a testcase of its own, so that CI shows it as an error. */

@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { redactUrl } from '../db/connection.ts';
 import { formatOutcome } from '../engine/history.ts';
+import { gapHeadline, gapLine } from './gap-text.ts';
 import { writeReportFile, type Reporter, type ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
 
@@ -46,6 +47,8 @@ export function markdownSummary(document: ReportDocument): string {
   if (document.error) parts.push(`> **The run stopped early:** ${inline(document.error)}`);
   parts.push(...failing.slice(0, MAX_DETAILS).map(({ rule, check }) => details(rule, check)));
   if (failing.length > MAX_DETAILS) parts.push(`_${failing.length - MAX_DETAILS} more failing checks: see report.html or report.json._`);
+  const gapped = document.rules.flatMap((rule) => rule.checks.filter((check) => check.generatorGaps?.gaps.length).map((check) => ({ rule, check })));
+  if (gapped.length > 0) parts.push(generatorGaps(gapped.slice(0, MAX_DETAILS)));
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -92,6 +95,14 @@ function details(rule: Rule, check: Check): string {
   const summary = `<b>${html(rule.id)}</b> [${check.isolation}]: ${VERDICT[check.verdict]}${c ? ` — ${html(headline(c))}` : ''}`;
   // The blank lines around the body let GitHub render the Markdown inside the HTML block.
   return `<details><summary>${summary}</summary>\n\n${body.join('\n\n')}\n\n</details>`;
+}
+
+/** Checks whose generated rows an unrelated object refused: not findings, but the rule was exercised less. */
+function generatorGaps(gapped: ReadonlyArray<{ rule: Rule; check: Check }>): string {
+  const blocks = gapped.map(
+    ({ rule, check }) => `**\`${code(rule.id)}\`** [${check.isolation}]: ${inline(gapHeadline(check))}\n\n${check.generatorGaps!.gaps.map((gap) => `- ${inline(gapLine(gap))}`).join('\n')}`,
+  );
+  return `#### Generator gaps\n\n${blocks.join('\n\n')}`;
 }
 
 function headline(c: Counterexample): string {

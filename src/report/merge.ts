@@ -1,6 +1,6 @@
 import { worst } from '../engine/run.ts';
 import { KitError } from '../errors/kit-error.ts';
-import { exitCodeFor, type ReportDocument } from './report-document.ts';
+import { exitCodeOfChecks, type ReportDocument } from './report-document.ts';
 
 /**
  * Combines the reports of several shards of one run (`run --shard i/n`) into one report: the rules'
@@ -35,7 +35,7 @@ export function mergeReports(documents: readonly { path: string; document: Repor
     durationMs: Math.max(...documents.map(({ document }) => document.durationMs)),
     options: { ...first.document.options, isolation },
     summary: { rules: mergedRules.length, pass: count('pass'), violation: count('violation'), overRestrictive: count('over-restrictive'), error: count('error') },
-    exitCode: exitCodeFor(mergedRules.map((r) => r.verdict), errors.length > 0),
+    exitCode: exitCodeOfChecks(mergedRules.flatMap((r) => r.checks), errors.length > 0),
     ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
     rules: mergedRules,
   };

@@ -32,6 +32,22 @@ const event = z.object({
   outcome,
   waitedFor: z.array(z.number()).optional(),
   violatingRows: z.array(z.record(z.string(), z.unknown())).optional(),
+  gap: z.object({ constraint: z.string(), table: z.string(), definition: z.string() }).optional(),
+});
+const errorKind = z.enum(['usage', 'spec', 'config', 'schema', 'infrastructure']);
+/** Rejections not judged: objects that enforce nothing the rule states refused generated rows (added in 1.x, optional). */
+const generatorGaps = z.object({
+  executions: z.number(),
+  lost: z.number(),
+  gaps: z.array(
+    z.object({
+      constraint: z.string(),
+      table: z.string(),
+      definition: z.string(),
+      executions: z.number(),
+      example: z.object({ statement: z.string(), params: z.array(z.unknown()), label: z.string(), message: z.string() }),
+    }),
+  ),
 });
 
 /** The zod schema of report.json: what a consumer may rely on. */
@@ -69,6 +85,9 @@ export const reportSchema = z.object({
           seed: z.number(),
           notes: z.array(z.string()),
           error: z.string().optional(),
+          /** An error verdict's kind: usage, spec, config or schema map to exit 2; infrastructure (or absent, in older reports) to 3. */
+          errorKind: errorKind.optional(),
+          generatorGaps: generatorGaps.optional(),
           truthTable: z
             .object({
               columns: z.array(z.string()),
@@ -110,9 +129,21 @@ export const reportSchema = z.object({
 /** report.json, as written and as read back by replay. */
 export type ReportDocument = z.infer<typeof reportSchema>;
 
-/** The exit code a run maps to: 3 on infrastructure errors, 1 when a rule failed, else 0. */
+/** The exit code a run maps to: see exitCodeOfChecks. */
 export function exitCodeOf(result: RunResult): number {
-  return exitCodeFor(result.rules.map((r) => r.verdict), result.error !== undefined);
+  return exitCodeOfChecks(result.rules.flatMap((r) => r.checks), result.error !== undefined);
+}
+
+/**
+ * The exit code of a run's checks, most severe first: 3 when the run stopped early or a check hit an
+ * infrastructure error; 2 when a rule's configuration, spec or schema did not fit (its error verdict);
+ * 1 when a rule failed; else 0.
+ */
+export function exitCodeOfChecks(checks: readonly { verdict: string; errorKind?: string }[], stoppedByError: boolean): number {
+  const errors = checks.filter((c) => c.verdict === 'error');
+  if (stoppedByError || errors.some((c) => (c.errorKind ?? 'infrastructure') === 'infrastructure')) return ExitCode.Infrastructure;
+  if (errors.length > 0) return ExitCode.BadInput;
+  return exitCodeFor(checks.map((c) => c.verdict), false);
 }
 
 /** The exit code of a set of rule verdicts: 3 on errors, 1 when a rule failed, else 0. */
@@ -160,6 +191,8 @@ export function toDocument(result: RunResult, options: { version: string; report
           seed: check.seed,
           notes: check.notes,
           ...(check.error ? { error: check.error } : {}),
+          ...(check.verdict === 'error' ? { errorKind: check.errorKind ?? 'infrastructure' } : {}),
+          ...(check.generatorGaps ? { generatorGaps: JSON.parse(JSON.stringify(check.generatorGaps)) } : {}),
           ...(check.truthTable ? { truthTable: { columns: [...check.truthTable.columns], rows: check.truthTable.rows.map((r) => ({ ...r, values: { ...r.values } })) } } : {}),
           ...(c
             ? {

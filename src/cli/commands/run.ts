@@ -72,6 +72,10 @@ export async function runCommand(args: RunArgs, context: CommandContext): Promis
     const written = await reporter.onRunEnd(document);
     if (written && !args.quiet) context.err(`${reporter.name} report: ${written}`);
   }
+  // A rule's bad configuration (exit 2) is also said on stderr, one line each, as any bad input is.
+  for (const line of new Set(result.rules.flatMap((rule) => rule.checks.flatMap((c) => (c.verdict === 'error' && c.error && c.errorKind && c.errorKind !== 'infrastructure' ? [c.error] : []))))) {
+    context.err(`pgconform: ${line}`);
+  }
   return exitCodeOf(result);
 }
 
