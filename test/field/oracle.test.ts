@@ -21,6 +21,7 @@ import type { Catalog } from '../../src/catalog/catalog.ts';
 import { loadConfig } from '../../src/config/config-file.ts';
 import type { StartedServer } from '../../src/db/provider.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
+import { formatOutcome } from '../../src/engine/history.ts';
 import type { RuleCheck } from '../../src/engine/rule-check.ts';
 import { runOnServer, type RunResult } from '../../src/engine/run.ts';
 import { renderConfig } from '../../src/init/config-writer.ts';
@@ -103,16 +104,15 @@ function uncovered(proposal: InitProposal, objects: readonly KeyObject[]) {
 
 /** The first line of why a check did not pass: the error, or the counterexample's failing step. */
 function reasonOf(check: RuleCheck): string {
-  if (check.error) return check.error.split('\n')[0]!;
+  const firstLine = (text: string) => text.split('\n')[0]!;
+  if (check.error) return firstLine(check.error);
   const counterexample = check.counterexample;
-  if (!counterexample) return check.notes[0]?.split('\n')[0] ?? '(no reason given)';
+  if (!counterexample) return firstLine(check.notes[0] ?? '(no reason given)');
   const verdict = counterexample.verdict;
-  const events = (counterexample.history as unknown as { events?: Array<{ index: number; label: string; outcome: { status: string; failure?: { code?: string; message?: string } } }> }).events ?? [];
-  const at = 'atEvent' in verdict ? events.find((event) => event.index === verdict.atEvent) : undefined;
-  if (verdict.kind === 'violation') return `${at?.label ?? 'a step'} committed a state the invariant rejects: ${JSON.stringify(verdict.rows[0] ?? {})}`;
-  if (verdict.kind === 'error') return verdict.message.split('\n')[0]!;
-  const failure = at?.outcome.failure;
-  return `${at?.label ?? 'a step'} → ${at?.outcome.status ?? '?'}${failure ? ` ${failure.code ?? ''} ${failure.message ?? ''}` : ''}`.split('\n')[0]!;
+  if (verdict.kind === 'error') return firstLine(verdict.message);
+  const at = 'atEvent' in verdict ? counterexample.history.find((event) => event.index === verdict.atEvent) : undefined;
+  const step = at ? `${at.label} → ${formatOutcome(at)}` : 'a step';
+  return firstLine(verdict.kind === 'violation' ? `${step}; the invariant then returned ${JSON.stringify(verdict.rows[0] ?? {})}` : step);
 }
 
 /** Non-passes grouped by verdict, then by reason with numbers and quoted names masked, rule ids listed. */
