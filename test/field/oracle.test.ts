@@ -1,8 +1,8 @@
 // The self-consistency oracle on the field corpus (fixtures/field): `init` from schema S, `run` the written
 // configuration on S. S enforces exactly what init inferred from it, so every rule must pass at every
-// isolation level, and every non-pass is a kit defect. Coverage: the unique indexes, primary keys and
-// exclusion constraints of S (counted from the catalog) become runnable rules, or drafts with a reason
-// in both the TypeScript and the JSON configuration.
+// isolation level, and every non-pass is a kit defect. Coverage: the unique indexes, primary keys
+// (surrogate ones excepted) and exclusion constraints of S, counted from the catalog, become runnable rules,
+// or drafts with a reason in both the TypeScript and the JSON configuration.
 //
 // STATUS: written for issue 13 and expected to FAIL on main until the other parts of the issue are merged
 // (values, setup, reset, gaps, predicates, keys). Its failure message lists every non-pass, grouped.
@@ -71,15 +71,28 @@ interface KeyObject {
   readonly kind: 'primary key' | 'unique index' | 'exclusion constraint';
 }
 
-/** Counted from the catalog, not from init's output: an exclusion constraint once (its index is not unique). */
-function keyObjects(catalog: Catalog): KeyObject[] {
+/**
+ * Counted from the catalog, not from init's own output: an exclusion constraint once (its index is not
+ * unique). A surrogate primary key (one column the server fills in: serial, identity, a random uuid
+ * default) states no business rule and is left out; natural and composite primary keys count.
+ */
+function keyObjects(catalog: Catalog): { counted: KeyObject[]; surrogate: KeyObject[] } {
   const indexes = catalog.indexes
     .filter((index) => index.unique || index.primary)
     .map((index): KeyObject => ({ name: index.name, table: index.table, kind: index.primary ? 'primary key' : 'unique index' }));
   const exclusions = catalog.constraints
     .filter((constraint) => constraint.type === 'x')
     .map((constraint): KeyObject => ({ name: constraint.name, table: constraint.table, kind: 'exclusion constraint' }));
-  return [...indexes, ...exclusions];
+  const all = [...indexes, ...exclusions];
+  const surrogate = all.filter((object) => object.kind === 'primary key' && isSurrogate(catalog, object.table));
+  return { counted: all.filter((object) => !surrogate.includes(object)), surrogate };
+}
+
+function isSurrogate(catalog: Catalog, tableName: string): boolean {
+  const table = catalog.tables.find((candidate) => candidate.qualified === tableName || candidate.name === tableName);
+  if (!table || table.primaryKey.length !== 1) return false;
+  const column = table.columns.find((candidate) => candidate.name === table.primaryKey[0]);
+  return !!column && (column.generated || /\b(gen_random_uuid|uuid_generate_v[14]|uuidv[47])\(/.test(column.default ?? ''));
 }
 
 /** The text through which init names the catalog objects a rule or draft came from. */
@@ -201,13 +214,13 @@ describe.each(serversUnderTest())('field oracle on the $name server', ({ name: s
     }, 3_600_000);
 
     it('at least 95% of the unique indexes, primary keys and exclusion constraints become runnable rules, the rest drafts with their reason in TS and JSON', () => {
-      const objects = keyObjects(catalog);
+      const { counted: objects, surrogate } = keyObjects(catalog);
       const missing = uncovered(proposal, objects);
       const coverage = objects.length ? 1 - missing.length / objects.length : 1;
       const drafts = proposal.rules.filter((rule): rule is DraftRule => rule.kind === 'draft');
       figures.push(
         `  ${serverName} ${schemaName}: ${objects.filter((o) => o.kind === 'unique index').length} unique indexes, ${objects.filter((o) => o.kind === 'primary key').length} primary keys, ` +
-          `${objects.filter((o) => o.kind === 'exclusion constraint').length} exclusions; init: ${proposal.rules.length - drafts.length} rules, ${drafts.length} drafts; ` +
+          `${objects.filter((o) => o.kind === 'exclusion constraint').length} exclusions (${surrogate.length} surrogate primary keys not counted); init: ${proposal.rules.length - drafts.length} rules, ${drafts.length} drafts; ` +
           `${objects.length - missing.length}/${objects.length} key objects in a runnable rule (${(100 * coverage).toFixed(1)}%)`,
       );
 
