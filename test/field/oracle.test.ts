@@ -13,7 +13,7 @@
 //   PGCONFORM_FIELD_SERVERS=all         the local server too (default: the embedded one)
 //   PGCONFORM_FIELD_SCHEMAS=ops-dump    only these corpus entries (comma-separated)
 //   PGCONFORM_FIELD_EXTRA=/a.sql,/dir   more schemas (files or migration folders), e.g. a held-out real one
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,6 +181,7 @@ describe.each(serversUnderTest())('field oracle on the $name server', ({ name: s
       catalog = await catalogOfSchema(server, schemaFiles(files.map((file) => ({ path: file, sql: readFileSync(file, 'utf8') }))));
       proposal = await writeInitConfig(catalog, { out, format: 'json', force: true, header: { from: path, schema: files } });
     }, 300_000);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('every rule init writes passes on the schema it came from, at every isolation level', async () => {
       const config = await loadConfig(out);
