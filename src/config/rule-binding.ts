@@ -68,8 +68,8 @@ const primaryKey = z.union([
   z.strictObject({ column, pool: poolSchema, overridingSystemValue: z.boolean().optional() }),
   z.strictObject({ columns: z.record(column, poolSchema).refine((c) => Object.keys(c).length >= 2, 'a composite key names at least two columns') }),
 ]);
-/** Unique keys of the table the rule does not judge: a duplicate on them is a legitimate rejection. */
-const otherKeys = z.array(z.strictObject({ key: z.array(column).min(1), where: predicateSchema.optional(), fold: z.array(column).optional() })).optional();
+/** Unique keys of the table the rule does not judge: a duplicate on them is a legitimate rejection (an empty key: at most one row, a singleton). */
+const otherKeys = z.array(z.strictObject({ key: z.array(column), where: predicateSchema.optional(), fold: z.array(column).optional() })).optional();
 
 const scopedUniqueSchema = z.strictObject({
   template: z.literal('scoped-unique'),

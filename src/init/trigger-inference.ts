@@ -50,6 +50,16 @@ export function inferTriggerRules(facts: CatalogFacts, ids: RuleIds): { rules: (
   return { rules, notes };
 }
 
+/** The child tables of the triggers init turns into at-most-one-child rules: their key is exercised by that rule. */
+export function limitedTables(facts: CatalogFacts): Set<CatalogTable> {
+  const tables = new Set<CatalogTable>();
+  for (const trigger of facts.catalog.triggers) {
+    const found = recogniseChildLimit(facts, trigger);
+    if (found && !('unrecognised' in found)) tables.add(found.child);
+  }
+  return tables;
+}
+
 function buildRule(facts: CatalogFacts, limit: ChildLimit, guards: readonly CatalogTrigger[], ids: RuleIds): ProposedRule | DraftRule {
   const { child, parent, scope, flag, exemptWhen } = limit;
   const problems: string[] = [];

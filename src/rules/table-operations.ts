@@ -97,7 +97,7 @@ export class TableOperations {
       .record({ key: this.keyArbitrary((pool) => fc.constantFrom(...pool.values)), values: fc.record(mapPools(this.shape.columns, (pool) => poolArbitrary(pool))) })
       .map(({ key: id, values }) => this.insert(id, values));
     const update = fc
-      .constantFrom(...this.mutable)
+      .constantFrom(...(this.mutable.length ? this.mutable : ['']))
       .chain((column) =>
         fc.record({ key, value: poolArbitrary(this.poolOf(column)) }).map(({ key: id, value }) => ({
           kind: 'update',
@@ -105,6 +105,8 @@ export class TableOperations {
         })),
       );
     const remove = key.map((id): Operation => ({ kind: 'delete', args: this.keyArgs(id) }));
+    // A table of key columns only (follows(follower_id, followee_id)) has nothing to update.
+    if (this.mutable.length === 0) return fc.oneof({ arbitrary: insert, weight: 4 }, { arbitrary: remove, weight: 1 });
     return fc.oneof({ arbitrary: insert, weight: 4 }, { arbitrary: update, weight: 4 }, { arbitrary: remove, weight: 1 });
   }
 
