@@ -74,7 +74,9 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
 
   const { primaryKey, keyColumns, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
   problems.push(...shapeProblems);
-  const readKey = keyColumns.filter((c) => pools.has(c));
+  // A CHECK on a single key column (a singleton's CHECK (singleton)) is fine: an insert's value is its key. A
+  // composite key is drawn column by column, apart from the truth table's cells.
+  const readKey = keyColumns.length > 1 ? keyColumns.filter((c) => pools.has(c)) : [];
   if (readKey.length) problems.push(`the CHECKs read ${readKey.join(', ')}, which ${readKey.length > 1 ? 'are key columns' : 'is a key column'} the rule addresses rows by: write the rule by hand`);
   // A second row the table's unique keys reject (UNIQUE (provider), a singleton's UNIQUE (singleton)) is not the CHECK's business.
   const others = otherKeysOf(facts, table, () => false, new Set(pools.keys()));
