@@ -163,7 +163,8 @@ export function perRowColumns(
     }
     const pool = perRowPool(table, column, count);
     if (!pool) {
-      problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: add it to perRow by hand`);
+      const why = column.domain?.checks.length ? `of the domain ${column.type} (${column.domain.checks.join(' ')}), whose CHECK init cannot read` : `of type ${column.type}, which init cannot fill`;
+      problems.push(`${table.name}.${column.name} is NOT NULL without a default and ${why}: add it to perRow by hand`);
       perRow[column.name] = TODO_POOL;
       continue;
     }
