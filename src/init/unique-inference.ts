@@ -54,10 +54,7 @@ export function inferUniqueRules(
         placeholders.push({ name: index.name, key: index.keys, where: `TODO: ${index.predicate ?? index.definition}` });
       } else scopes.push(read);
     }
-    if (scopes.length === 0) {
-      for (const problem of problems) notes.push({ about: `table ${table.name}`, message: `${problem}; write the rule by hand` });
-      continue;
-    }
+    if (scopes.length === 0 && placeholders.length === 0) continue;
     rules.push(buildRule(facts, table, scopes, placeholders, problems, ids, consumed));
   }
   return { rules, notes };
@@ -145,9 +142,9 @@ function buildRule(
     .join('; ');
   const binding = {
     template: 'scoped-unique' as const,
-    id: ids.allocate(scopes.length === 1 ? scopes[0]!.name : `${table.name}-unique`),
-    title: `${table.name}: ${title}`,
-    source: `pgconform init: ${scopes.map((s) => s.object).join(', ')}`,
+    id: ids.allocate(scopes.length + placeholders.length === 1 ? String(scopes[0]?.name ?? placeholders[0]!.name) : `${table.name}-unique`),
+    title: `${table.name}: ${title || placeholders.map((p) => `${String(p.name)} (write by hand)`).join('; ')}`,
+    source: `pgconform init: ${[...scopes.map((s) => s.object), ...placeholders.map((p) => `the unique index ${String(p.name)}`)].join(', ')}`,
     table: name,
     primaryKey: keyBinding(primaryKey, table),
     columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
