@@ -5,7 +5,7 @@ import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { domainValues, fillerValue, idPoolFor, otherValue, singular } from './column-values.ts';
 import { checkPasses, comparedValues } from './predicate-text.ts';
-import { type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { columnPool, product, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
 import { otherKeysOf, otherTriggers } from './unique-inference.ts';
 
@@ -82,7 +82,7 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
   const others = otherKeysOf(facts, table, () => false, new Set(pools.keys()));
   const touching = unread.filter((check) => check.constraint.columns.some((c) => pools.has(c)));
   for (const check of touching) {
-    problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads the same columns and init cannot read it: add it to "valid" by hand`);
+    problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads columns this rule writes values into, and init cannot read the CHECK: add it to "valid" by hand`);
   }
 
   const cells = product([...pools.values()].map((p) => p.values)).length;
@@ -110,6 +110,6 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }

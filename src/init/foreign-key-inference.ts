@@ -2,7 +2,7 @@ import type { CatalogConstraint, CatalogIndex, CatalogTable } from '../catalog/c
 import type { PoolBinding } from '../config/rule-binding.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { needsValue } from './column-values.ts';
-import { type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
 import { boundPoolNames, columnPool, keyBinding, keySlots, planParents, keyColumnPool, keyColumnsOf, memberValues, perRowColumns, primaryKeyOf, product, type ColumnPool } from './table-pools.ts';
 import { otherTriggers } from './unique-inference.ts';
@@ -111,7 +111,7 @@ function buildRule(
     },
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }
 

@@ -5,7 +5,7 @@ import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { domainValues, fillerValue, otherValue, typeClass } from './column-values.ts';
 import { comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
-import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { columnPool, keyColumnPool, passChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
 
 /** Values per key column: two, so that keys collide often. */
@@ -119,7 +119,7 @@ function buildRule(
   problems.push(...passChecks(pools, readChecks, keep));
   for (const check of checks) {
     if (!check.parsed.ok && check.constraint.columns.some((c) => pools.has(c))) {
-      problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads generated columns and init cannot read it (${check.parsed.reason}): narrow the pools so that every row passes it`);
+      problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads columns this rule writes values into, and init cannot read the CHECK (${check.parsed.reason}) to keep generated rows inside it: narrow those columns' pools so that every row passes it`);
     }
   }
 
@@ -164,7 +164,7 @@ function buildRule(
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }
 
