@@ -23,6 +23,7 @@ CREATE TABLE follows (
   PRIMARY KEY (follower_id, followee_id)
 );
 CREATE TABLE settings (
+  id bigint PRIMARY KEY,
   singleton boolean NOT NULL DEFAULT true,
   site_name varchar(40) NOT NULL,
   CONSTRAINT settings_one_row CHECK (singleton),
@@ -48,6 +49,7 @@ CREATE TABLE attachments (
   removed_at timestamptz
 );
 CREATE UNIQUE INDEX attachments_owner_slug ON attachments (owner_id, slug) WHERE removed_at IS NULL;
+CREATE TABLE api_keys (token varchar(12) NOT NULL UNIQUE, label text NOT NULL);
 CREATE TABLE teams (id uuid PRIMARY KEY, tags jsonb NOT NULL DEFAULT '{}');
 CREATE UNIQUE INDEX teams_owner ON teams (lower(coalesce(tags->>'owner', '')));
 `;
@@ -100,15 +102,19 @@ describe.each(testServers())('init on keys and columns of real schemas ($name)',
   }, 300_000);
 
   it('fills NOT NULL bytea, jsonb, int[], inet, interval, numeric(2,2) and short varchar columns, and the rule passes', async () => {
-    const attachments = ruleFor((await proposal()).rules, 'attachments');
+    const { rules } = await proposal();
+    const attachments = ruleFor(rules, 'attachments');
     expect(attachments?.kind, (attachments as DraftRule | undefined)?.reason).toBe('rule');
     const perRow = ((attachments as ProposedRule).binding as { perRow: Record<string, unknown> }).perRow;
     expect(Object.keys(perRow).sort()).toEqual(['body', 'client_ip', 'display_name', 'meta', 'ratio', 'tag_ids', 'ttl']);
-    const id = (attachments as ProposedRule).binding.id;
-    expect(await verdicts([id], 'schema.sql')).toEqual({ [id]: 'pass' });
+    // A table without a primary key is addressed by its unique key on NOT NULL columns.
+    const apiKeys = ruleFor(rules, 'api_keys');
+    expect(apiKeys?.kind, (apiKeys as DraftRule | undefined)?.reason).toBe('rule');
+    const ids = [(attachments as ProposedRule).binding.id, (apiKeys as ProposedRule).binding.id];
+    expect(await verdicts(ids, 'schema.sql')).toEqual(Object.fromEntries(ids.map((id) => [id, 'pass'])));
   }, 300_000);
 
-  it('a CHECK rule on a table with UNIQUE (provider), and a singleton table, pass on their own schema', async () => {
+  it('a CHECK rule on a table with UNIQUE (provider), and a singleton table, pass on their own schema (no second row blamed on the schema)', async () => {
     const { rules } = await proposal();
     const ids = rules
       .filter((r): r is ProposedRule => r.kind === 'rule' && ['settings', 'identity_providers'].includes(String((r.binding as { table?: string }).table)))
