@@ -12,6 +12,8 @@ export interface CatalogColumn {
   readonly generated: boolean;
   /** The labels of an enum column, in order. */
   readonly enumLabels?: readonly string[];
+  /** For a column of a domain: the domain's base type (format_type) and its CHECK constraints. */
+  readonly domain?: { readonly baseType: string; readonly checks: readonly string[] };
 }
 
 /** A user table with its columns (schema-qualified name in `qualified`, quoted where needed). */
@@ -97,7 +99,10 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
                        'notNull', a.attnotnull,
                        'default', pg_get_expr(d.adbin, d.adrelid),
                        'generated', a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
-                       'enumLabels', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid)
+                       'enumLabels', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid),
+                       'domain', (SELECT json_build_object('baseType', format_type(t.typbasetype, t.typtypmod),
+                                    'checks', coalesce((SELECT json_agg(pg_get_constraintdef(dc.oid)) FROM pg_constraint dc WHERE dc.contypid = t.oid), '[]'))
+                                    FROM pg_type t WHERE t.oid = a.atttypid AND t.typtype = 'd')
                      ) ORDER BY a.attnum)
                        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]') AS columns,
@@ -162,7 +167,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
       schema: row.schema,
       name: row.name,
       qualified: row.qualified,
-      columns: row.columns.map((column) => (column.enumLabels ? column : { ...column, enumLabels: undefined })),
+      columns: row.columns.map((column) => ({ ...column, enumLabels: column.enumLabels ?? undefined, domain: column.domain ?? undefined })),
       primaryKey: row.primary_key ?? [],
     })),
     indexes: indexes.rows.map((row) => ({

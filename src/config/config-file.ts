@@ -22,6 +22,8 @@ export interface LoadedConfig {
   readonly rules: readonly Rule[];
   /** Absolute schema file paths, in order (a folder is expanded to its .sql files in name order). */
   readonly schema?: readonly string[];
+  /** What loading left aside, for the user to read (drafts that are not run). */
+  readonly notes: readonly string[];
 }
 
 /** Types a TypeScript configuration: `export default defineConfig({ rules: [...] })`. */
@@ -37,10 +39,17 @@ export function findConfig(cwd = process.cwd()): string | undefined {
   return CONFIG_FILES.map((name) => join(cwd, name)).find((path) => existsSync(path));
 }
 
+/**
+ * Rules `init` could only sketch (JSON has no comments): each with why it is not proposed as it is. They are
+ * not run and not validated; the loader notes how many there are. Finish one, then move it to `rules`.
+ */
+const draftSchema = z.strictObject({ reason: z.string(), draft: z.record(z.string(), z.unknown()) });
+
 const configSchema = z.strictObject({
   $schema: z.string().optional(),
   schema: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   rules: z.array(z.unknown()).min(1, 'list at least one rule'),
+  drafts: z.array(draftSchema).optional(),
 });
 
 /** Loads and validates a configuration file; any problem is one line naming the file and the key (exit 2). */
@@ -58,7 +67,11 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     seen.add(rule.id);
   }
   const schema = parsed.data.schema === undefined ? undefined : await schemaFiles(parsed.data.schema, dirname(path), where);
-  return { file: path, rules, schema };
+  const drafts = parsed.data.drafts ?? [];
+  const notes = drafts.length
+    ? [`${where}: ${drafts.length} draft(s) under "drafts" are not run (${drafts.map((d) => String(d.draft.id ?? '?')).join(', ')}); finish one and move it to "rules" to run it`]
+    : [];
+  return { file: path, rules, schema, notes };
 }
 
 function ruleOf(entry: unknown, index: number, where: string): Rule {

@@ -6,6 +6,7 @@ import type { Predicate } from '../rules/predicate.ts';
 import { rowPredicate } from '../rules/row-predicate.ts';
 import type { Row, Rule, Value } from '../rules/rule.ts';
 import { scopedUnique } from '../rules/scoped-unique.ts';
+import type { RowKey } from '../rules/table-operations.ts';
 import { insertRows } from '../rules/setup-rows.ts';
 
 // A rule binding is a rule template instantiated with the user's names and encodings, as plain data,
@@ -62,7 +63,13 @@ const common = {
   comment: z.string().optional(),
   setup: setupSchema.optional(),
 };
-const primaryKey = z.strictObject({ column, pool: poolSchema, overridingSystemValue: z.boolean().optional() });
+/** How rows are addressed: one key column and its pool, or several columns each with a pool (a composite primary key). */
+const primaryKey = z.union([
+  z.strictObject({ column, pool: poolSchema, overridingSystemValue: z.boolean().optional() }),
+  z.strictObject({ columns: z.record(column, poolSchema).refine((c) => Object.keys(c).length >= 2, 'a composite key names at least two columns') }),
+]);
+/** Unique keys of the table the rule does not judge: a duplicate on them is a legitimate rejection (an empty key: at most one row, a singleton). */
+const otherKeys = z.array(z.strictObject({ key: z.array(column), where: predicateSchema.optional(), fold: z.array(column).optional() })).optional();
 
 const scopedUniqueSchema = z.strictObject({
   template: z.literal('scoped-unique'),
@@ -72,6 +79,7 @@ const scopedUniqueSchema = z.strictObject({
   columns: z.record(column, poolSchema),
   mutable: z.array(column).optional(),
   perRow: z.record(column, poolSchema).optional(),
+  otherKeys,
   unique: z
     .array(z.strictObject({ name: z.string().optional(), key: z.array(column).min(1), where: predicateSchema.optional(), fold: z.array(column).optional() }))
     .min(1),
@@ -85,6 +93,7 @@ const rowPredicateSchema = z.strictObject({
   perRow: z.record(column, poolSchema).optional(),
   valid: predicateSchema,
   mayRejectNull: z.array(column).optional(),
+  otherKeys,
 });
 const atMostOneChildSchema = z.strictObject({
   template: z.literal('at-most-one-child'),
@@ -99,7 +108,7 @@ const childRequiresParentSchema = z.strictObject({
   parent: z.strictObject({ table: z.string().min(1), columns: z.record(column, poolSchema), label: z.string().optional() }),
   child: z.strictObject({
     table: z.string().min(1),
-    primaryKey: z.strictObject({ column, pool: poolSchema }),
+    primaryKey,
     ref: z.array(column).min(1),
     uniqueBy: z.array(column).optional(),
     movable: z.array(column),
@@ -129,9 +138,10 @@ export function bindRule(input: RuleBinding): Rule {
         title,
         source,
         table: binding.table,
-        primaryKey: { ...binding.primaryKey, pool: pools.pool(binding.primaryKey.column, binding.primaryKey.pool) },
+        primaryKey: rowKey(binding.primaryKey, pools),
         columns,
         perRow: binding.perRow ? pools.record(binding.perRow) : undefined,
+        otherKeys: binding.otherKeys?.map((key) => ({ ...key, where: key.where ? toPredicate(key.where) : undefined })),
       };
       const setup = setupSql(binding.setup, pools);
       if (binding.template === 'row-predicate') {
@@ -165,13 +175,20 @@ export function bindRule(input: RuleBinding): Rule {
         parent: { ...parent, columns: pools.record(parent.columns) },
         child: {
           ...child,
-          primaryKey: { column: child.primaryKey.column, pool: pools.pool(child.primaryKey.column, child.primaryKey.pool) },
+          primaryKey: rowKey(child.primaryKey, pools),
           perRow: child.perRow ? pools.record(child.perRow) : undefined,
         },
         setup: setupSql(binding.setup, pools),
       });
     }
   }
+}
+
+/** The key that addresses rows, its pools built (and remembered for setup labels). */
+function rowKey(binding: z.infer<typeof primaryKey>, pools: PoolRegistry): RowKey {
+  if ('columns' in binding) return { columns: pools.record(binding.columns) };
+  if (binding.overridingSystemValue === undefined) return { column: binding.column, pool: pools.pool(binding.column, binding.pool) };
+  return { column: binding.column, pool: pools.pool(binding.column, binding.pool), overridingSystemValue: binding.overridingSystemValue };
 }
 
 /** The pools of one binding, remembered so that setup rows can name their members by label. */

@@ -22,6 +22,7 @@ export async function loadRuleSet(options: RuleSetOptions): Promise<LoadedSpec[]
   const file = options.config === false ? undefined : (options.config ?? findConfig());
   if (!file) return loadSpecs(options.selectors, options.specsDir);
   const config = await loadConfig(file);
+  for (const note of config.notes) process.stderr.write(`note: ${note}\n`);
   const fromConfig: LoadedSpec[] = config.rules.map((rule) => ({ rule, file: config.file, defaultSchema: config.schema }));
   const files = options.selectors.filter((s) => existsSync(s) || ['.ts', '.mts', '.js', '.mjs'].includes(extname(s)));
   const ids = options.selectors.filter((s) => !files.includes(s));

@@ -189,8 +189,9 @@ function ruleColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> {
   const columns = new Map<string, Set<string>>();
   for (const reference of rule.references) {
     const table = findTable(catalog, reference.table);
-    // The generated primary key and per-row filler (names, emails) say which row, not what the rule demands.
-    if (!table || reference.column === undefined || /(^|\.)primaryKey\.column$|(^|\.)perRow\./.test(reference.key)) continue;
+    // The generated primary key (one column or several), per-row filler (names, emails) and the unique keys the
+    // rule does not judge (otherKeys) say which row, not what the rule demands.
+    if (!table || reference.column === undefined || /(^|\.)primaryKey\.column$|(^|\.)primaryKey\.columns\.|(^|\.)perRow\.|(^|\.)otherKeys\[/.test(reference.key)) continue;
     columns.set(table.qualified, (columns.get(table.qualified) ?? new Set()).add(reference.column));
   }
   // A generated column computed from the rule's columns (a scope key under a plain unique) carries the rule too.

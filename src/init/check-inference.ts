@@ -5,9 +5,9 @@ import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { domainValues, fillerValue, idPoolFor, otherValue, singular } from './column-values.ts';
 import { checkPasses, comparedValues } from './predicate-text.ts';
-import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
-import { columnPool, product, withNullValue, type ColumnPool , rowShapeOf } from './table-pools.ts';
-import { otherTriggers } from './unique-inference.ts';
+import { draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { columnPool, product, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
+import { otherKeysOf, otherTriggers } from './unique-inference.ts';
 
 /** Ids per column a CHECK only tests for NULL (a tenant, two tenants, none). */
 const REFERENCE_VALUES = 2;
@@ -72,24 +72,27 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
   }
   const mayRejectNull = columns.filter((c) => facts.column(table, c)?.notNull);
 
-  const { primaryKey, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
+  const { primaryKey, keyColumns, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
   problems.push(...shapeProblems);
+  // A CHECK on a single key column (a singleton's CHECK (singleton)) is fine: an insert's value is its key. A
+  // composite key is drawn column by column, apart from the truth table's cells.
+  const readKey = keyColumns.length > 1 ? keyColumns.filter((c) => pools.has(c)) : [];
+  if (readKey.length) problems.push(`the CHECKs read ${readKey.join(', ')}, which ${readKey.length > 1 ? 'are key columns' : 'is a key column'} the rule addresses rows by: write the rule by hand`);
+  // A second row the table's unique keys reject (UNIQUE (provider), a singleton's UNIQUE (singleton)) is not the CHECK's business.
+  const others = otherKeysOf(facts, table, () => false, new Set(pools.keys()));
   const touching = unread.filter((check) => check.constraint.columns.some((c) => pools.has(c)));
   for (const check of touching) {
-    problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads the same columns and init cannot read it: add it to "valid" by hand`);
+    problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads columns this rule writes values into, and init cannot read the CHECK: add it to "valid" by hand`);
   }
 
   const cells = product([...pools.values()].map((p) => p.values)).length;
-  const collisions = facts
-    .indexesOf(table)
-    .filter((index) => index.unique && !index.primary && index.keyColumns.every((c) => pools.has(c)))
-    .map((index) => index.name);
   const comment = [
     ...read.map((c) => `Inferred from the CHECK ${c.constraint.name} on ${table.name}: ${c.constraint.definition}`),
     'A CHECK lets a row through when its expression is TRUE or NULL; "valid" says so for the nullable columns and demands TRUE otherwise.',
     ...(mayRejectNull.length ? [`${mayRejectNull.join(', ')}: NOT NULL in this schema, tried with NULL anyway (mayRejectNull), so a schema that drops the NOT NULL is caught.`] : []),
     ...(cells > LARGE_TRUTH_TABLE ? [`The truth table has ${cells} cells: trim the pools if the run is slow.`] : []),
-    ...(collisions.length ? [`The unique index(es) ${collisions.join(', ')} cover only generated columns: rows may collide on them; give them per-row values if the run reports it.`] : []),
+    ...(others.keys.length ? ['otherKeys: the unique keys of the table, so that a second row one of them rejects counts as a legitimate rejection.'] : []),
+    ...others.comment,
     ...otherTriggers(facts, table),
   ];
   const binding = {
@@ -98,14 +101,15 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
     title: `every ${table.name} row passes ${read.length === 1 ? `the CHECK ${read[0]!.constraint.name}` : `its CHECKs ${read.map((c) => c.constraint.name).join(', ')}`}`,
     source: `pgconform init: ${read.map((c) => `CHECK ${c.constraint.name}`).join(', ')}`,
     table: facts.bindingName(table),
-    primaryKey: 'column' in primaryKey ? primaryKey : { column: table.primaryKey.join(', ') || 'TODO', pool: TODO_POOL },
+    primaryKey: keyBinding(primaryKey, table),
     columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
     ...(Object.keys(perRow.perRow).length ? { perRow: perRow.perRow } : {}),
     valid: touching.length ? { and: [fromPredicate(valid), ...touching.map((c) => `TODO: CHECK ${c.constraint.name}: ${c.expression}`)] } : fromPredicate(valid),
     ...(mayRejectNull.length ? { mayRejectNull } : {}),
+    ...(others.keys.length ? { otherKeys: others.keys } : {}),
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }

@@ -12,10 +12,11 @@ export type TypeClass = 'uuid' | 'integer' | 'numeric' | 'text' | 'boolean' | 't
 /** A fixed instant for timestamp columns: a soft delete that happened, an expiry that is set. */
 export const SOME_TIMESTAMP = '2025-01-01T00:00:00Z';
 
-/** The kind of a column's type (format_type text). */
+/** The kind of a column's type (format_type text; a domain's base type). */
 export function typeClass(column: CatalogColumn): TypeClass {
   if (column.enumLabels && column.enumLabels.length > 0) return 'enum';
-  const type = column.type;
+  if (/\[\]$/.test(column.type)) return 'other';
+  const type = column.domain?.baseType ?? column.type;
   if (type === 'uuid') return 'uuid';
   if (/^(smallint|integer|bigint)$/.test(type)) return 'integer';
   if (/^(numeric|real|double precision|decimal)/.test(type)) return 'numeric';
@@ -69,14 +70,21 @@ export function idMember(pool: Extract<PoolBinding, { ids: string }>, index: num
  * when the key folds case), short strings, numbers. Undefined for a type init cannot write.
  */
 export function keyPool(name: string, count: number, column: CatalogColumn, fold = false): PoolBinding | undefined {
+  const pool = plainKeyPool(name, count, column, fold);
+  return pool && poolValues(pool).every((v) => domainAccepts(column, v)) ? pool : undefined;
+}
+
+function plainKeyPool(name: string, count: number, column: CatalogColumn, fold: boolean): PoolBinding | undefined {
   const ids = idPoolFor(name, count, column);
   if (ids) return ids;
   switch (typeClass(column)) {
-    case 'text':
-      if (/e_?mail/i.test(column.name)) return fold ? { emails: count, seed: 3, caseVariants: true } : { emails: count, seed: 3 };
-      return { values: Array.from({ length: count }, (_, i) => textValue(column, `${name} ${i + 1}`)), name };
+    case 'text': {
+      const emails: PoolBinding = fold ? { emails: count, seed: 3, caseVariants: true } : { emails: count, seed: 3 };
+      if (/e_?mail/i.test(column.name) && fits(column, emails)) return emails;
+      return { values: Array.from({ length: count }, (_, i) => textValue(column, `${name} `, `${i + 1}`)), name };
+    }
     case 'numeric':
-      return { values: Array.from({ length: count }, (_, i) => i + 1), name };
+      return { values: Array.from({ length: count }, (_, i) => numericValue(column, i + 1)), name };
     case 'enum':
       return { values: column.enumLabels!.slice(0, count), name };
     case 'boolean':
@@ -96,9 +104,11 @@ export function keyPool(name: string, count: number, column: CatalogColumn, fold
  */
 export function perRowPool(table: CatalogTable, column: CatalogColumn, count: number): PoolBinding | undefined {
   const kind = typeClass(column);
-  if (kind === 'text') {
-    if (/e_?mail/i.test(column.name)) return { emails: count, seed: 1 };
-    if (/name$/i.test(column.name) && !/user_?name|login/i.test(column.name)) return { names: count };
+  if (kind === 'text' && !column.domain?.checks.length) {
+    const emails: PoolBinding = { emails: count, seed: 1 };
+    const names: PoolBinding = { names: count };
+    if (/e_?mail/i.test(column.name) && fits(column, emails)) return emails;
+    if (/name$/i.test(column.name) && !/user_?name|login/i.test(column.name) && fits(column, names)) return names;
   }
   if (kind === 'uuid') return { ids: `${singular(table.name)}_${column.name}`, count };
   const values = Array.from({ length: count }, (_, i) => fillerValue(table, column, i));
@@ -106,17 +116,26 @@ export function perRowPool(table: CatalogTable, column: CatalogColumn, count: nu
   return { values: values as Value[], name: column.name };
 }
 
-/** A plain value for the i-th setup row of a NOT NULL column (unique per row), or undefined for a type init cannot write. */
+/**
+ * A plain value for the i-th setup row of a NOT NULL column (unique per row), or undefined for a type
+ * init cannot write, or a domain whose CHECK init cannot tell the value passes.
+ */
 export function fillerValue(table: CatalogTable, column: CatalogColumn, index: number): Value | undefined {
+  const value = plainFiller(table, column, index);
+  return value !== undefined && domainAccepts(column, value) ? value : undefined;
+}
+
+function plainFiller(table: CatalogTable, column: CatalogColumn, index: number): Value | undefined {
   switch (typeClass(column)) {
     case 'uuid':
       return stableUuid(`${table.name}.${column.name}`, index);
     case 'integer':
-    case 'numeric':
       return index + 1;
+    case 'numeric':
+      return numericValue(column, index + 1);
     case 'text':
-      if (/e_?mail/i.test(column.name)) return textValue(column, `${singular(table.name)}${index + 1}@example.com`);
-      return textValue(column, `${singular(table.name).replace(/_/g, ' ')} ${index + 1}`);
+      if (/e_?mail/i.test(column.name)) return textValue(column, singular(table.name), `${index + 1}@example.com`);
+      return textValue(column, `${singular(table.name).replace(/_/g, ' ')} `, `${index + 1}`);
     case 'boolean':
       return false;
     case 'timestamp':
@@ -126,11 +145,101 @@ export function fillerValue(table: CatalogTable, column: CatalogColumn, index: n
     case 'time':
       return '12:00:00';
     case 'json':
-      return '{}';
+      return index === 0 ? '{}' : `{"n": ${index}}`;
     case 'enum':
       return column.enumLabels![0]!;
     default:
-      return undefined;
+      return otherFiller(column.domain?.baseType ?? column.type, index);
+  }
+}
+
+/**
+ * Values of the types with no class of their own, as text the server casts (the generator sends every
+ * value as a parameter): bytea, arrays, network addresses, intervals, money, text search, ranges, xml.
+ * Unique per index. Undefined for a type init does not know.
+ */
+function otherFiller(type: string, index: number): Value | undefined {
+  const n = index + 1;
+  const array = /^(.*)\[\]$/.exec(type);
+  if (array) {
+    const element = otherFiller(array[1]!, index) ?? plainElement(array[1]!, n);
+    return element === undefined ? undefined : `{${JSON.stringify(String(element))}}`;
+  }
+  if (type === 'bytea') return `\\x${n.toString(16).padStart(2, '0')}`;
+  if (type === 'inet') return `192.0.2.${n % 255}`;
+  if (type === 'cidr') return `192.0.2.${n % 255}/32`;
+  if (type === 'macaddr') return `08:00:2b:01:02:${(n % 256).toString(16).padStart(2, '0')}`;
+  if (type === 'interval' || /^interval\b/.test(type)) return `${n} days`;
+  if (type === 'money') return `${n}.00`;
+  if (type === 'tsvector' || type === 'tsquery') return `word${n}`;
+  if (type === 'xml') return `<value>${n}</value>`;
+  if (type === 'point') return `(${n},${n})`;
+  if (/^(int4|int8|num)range$/.test(type)) return `[${n},${n + 1})`;
+  if (type === 'daterange') return `[2025-01-${String(n % 28 || 28).padStart(2, '0')},2025-02-01)`;
+  if (/^ts(tz)?range$/.test(type)) return `[2025-01-01 00:00:${String(n % 60).padStart(2, '0')},2025-02-01)`;
+  if (/^bit\((\d+)\)$/.test(type)) return (n % 2 ** Math.min(30, Number(/\d+/.exec(type)![0]))).toString(2).padStart(Number(/\d+/.exec(type)![0]), '0');
+  return undefined;
+}
+
+/** An array element of a plain type (integer[], text[], varchar(20)[], uuid[], …), or undefined. */
+function plainElement(type: string, n: number): Value | undefined {
+  const column: CatalogColumn = { name: 'element', type, notNull: true, default: null, generated: false };
+  const kind = typeClass(column);
+  if (kind === 'integer') return n;
+  if (kind === 'numeric') return numericValue(column, n);
+  if (kind === 'text') return textValue(column, 'item ', String(n));
+  if (kind === 'uuid') return stableUuid(`element.${type}`, n);
+  if (kind === 'boolean') return n % 2 === 1;
+  if (kind === 'date') return '2025-01-01';
+  if (kind === 'timestamp') return SOME_TIMESTAMP;
+  return undefined;
+}
+
+/** n, scaled into numeric(p, s) when its integer digits do not hold it (numeric(2,2) takes 0.01, 0.02 …). */
+function numericValue(column: CatalogColumn, n: number): number {
+  const typmod = /^numeric\((\d+)(?:,\s*(\d+))?\)/.exec(column.domain?.baseType ?? column.type);
+  if (!typmod) return n;
+  const scale = Number(typmod[2] ?? 0);
+  const integerDigits = Number(typmod[1]) - scale;
+  return String(n).length <= integerDigits ? n : n / 10 ** scale;
+}
+
+/**
+ * Whether a domain's CHECKs let the value through, for the forms init can read (a sign, a length bound,
+ * not empty); a CHECK of any other form (a regular expression …) counts as rejecting it.
+ */
+function domainAccepts(column: CatalogColumn, value: Value): boolean {
+  for (const check of column.domain?.checks ?? []) {
+    const body = check.replace(/^CHECK\s*/i, '').replace(/::[\w ]+/g, '').replace(/[()]/g, '').trim();
+    const compare = /^VALUE\s*(>=|>|<=|<|<>|!=)\s*(-?\d+(?:\.\d+)?)$/i.exec(body);
+    if (compare && typeof value === 'number') {
+      if (!compareNumbers(value, compare[1]!, Number(compare[2]))) return false;
+      continue;
+    }
+    const length = /^(?:char_length|length|character_length)VALUE\s*(<=|<)\s*(\d+)$/i.exec(body.replace(/\s+/g, ' ').replace(/ VALUE/, 'VALUE'));
+    if (length && typeof value === 'string') {
+      if (!compareNumbers(value.length, length[1]!, Number(length[2]))) return false;
+      continue;
+    }
+    if (/^VALUE\s*(<>|!=)\s*''$/i.test(body) && typeof value === 'string' && value !== '') continue;
+    if (/^VALUE IS NOT NULL$/i.test(body)) continue;
+    return false;
+  }
+  return true;
+}
+
+function compareNumbers(a: number, op: string, b: number): boolean {
+  switch (op) {
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    default:
+      return a !== b;
   }
 }
 
@@ -143,7 +252,7 @@ export function otherValue(column: CatalogColumn, taken: readonly Value[]): Valu
   switch (typeClass(column)) {
     case 'text': {
       for (const candidate of ['OTHER', 'other', 'X', 'x']) {
-        const value = textValue(column, candidate);
+        const value = textValue(column, '', candidate);
         if (!strings.has(value)) return value;
       }
       return undefined;
@@ -172,10 +281,26 @@ export function domainValues(column: CatalogColumn): Value[] {
   }
 }
 
-/** A text value cut to the column's declared length (varchar(n), char(n)). */
-function textValue(column: CatalogColumn, text: string): string {
-  const length = /\((\d+)\)/.exec(column.type)?.[1];
-  return length ? text.slice(0, Number(length)) : text;
+/**
+ * A text value that fits the column's declared length (varchar(n), char(n)): the prefix is cut, never
+ * the suffix, so that values told apart by their suffix (a row number) stay apart.
+ */
+function textValue(column: CatalogColumn, prefix: string, suffix = ''): string {
+  const limit = textLimit(column);
+  if (limit === undefined || prefix.length + suffix.length <= limit) return prefix + suffix;
+  return suffix.length >= limit ? suffix.slice(suffix.length - limit) : prefix.slice(0, limit - suffix.length) + suffix;
+}
+
+/** The declared length of a character column (varchar(n), char(n)), if any. */
+function textLimit(column: CatalogColumn): number | undefined {
+  const length = /^(?:character varying|character|varchar|char|bpchar)\((\d+)\)/.exec(column.domain?.baseType ?? column.type)?.[1];
+  return length ? Number(length) : undefined;
+}
+
+/** Whether every value of a pool fits the column's declared length. */
+function fits(column: CatalogColumn, pool: PoolBinding): boolean {
+  const limit = textLimit(column);
+  return limit === undefined || poolValues(pool).every((v) => typeof v !== 'string' || v.length <= limit);
 }
 
 /** The values a pool binding generates (NULL included when it is nullable), as the template will. */

@@ -18,12 +18,14 @@ const WIDTH = 110;
 /**
  * The configuration file text. TypeScript: every rule under `//` lines saying what it was inferred from;
  * drafts commented out whole with the reason; notes at the end. JSON (no comments): the comment goes
- * into each rule's `comment` field, and drafts and notes are left out (init prints them).
+ * into each rule's `comment` field, drafts go under `drafts` with their reason (not run), and notes are left
+ * out (init prints them).
  */
 export function renderConfig(proposal: InitProposal, header: ConfigHeader, format: ConfigFormat): string {
   if (format === 'json') {
     const rules = proposal.rules.flatMap((rule) => (rule.kind === 'rule' ? [{ ...rule.binding, comment: rule.comment.join(' ') }] : []));
-    const config = { ...(header.schema?.length ? { schema: [...header.schema] } : {}), rules };
+    const drafts = proposal.rules.flatMap((rule) => (rule.kind === 'draft' ? [{ reason: rule.reason, draft: { ...rule.draft, comment: rule.comment.join(' ') } }] : []));
+    const config = { ...(header.schema?.length ? { schema: [...header.schema] } : {}), rules, ...(drafts.length ? { drafts } : {}) };
     return `${render(config, 0, 'json')}\n`;
   }
   const lines = [

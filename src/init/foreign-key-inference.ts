@@ -2,9 +2,9 @@ import type { CatalogConstraint, CatalogIndex, CatalogTable } from '../catalog/c
 import type { PoolBinding } from '../config/rule-binding.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { needsValue } from './column-values.ts';
-import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
-import { boundPoolNames, keyColumnPool, memberValues, perRowColumns, primaryKeyOf, product, type ColumnPool } from './table-pools.ts';
+import { boundPoolNames, columnPool, keyBinding, keySlots, planParents, keyColumnPool, keyColumnsOf, memberValues, perRowColumns, primaryKeyOf, product, type ColumnPool } from './table-pools.ts';
 import { otherTriggers } from './unique-inference.ts';
 
 /** Values per parent key column (two users × two tenants: four possible memberships). */
@@ -70,11 +70,18 @@ function buildRule(
     plan.ensure(parent, Object.fromEntries(parentColumns.map((c, i) => [c, combination[i]!])));
   }
   const primaryKey = primaryKeyOf(facts, child);
-  const taken = new Set([...fk.columns, ...('column' in primaryKey ? [primaryKey.column] : [])]);
-  const perRow = perRowColumns(facts, child, taken, plan);
+  const taken = new Set([...fk.columns, ...keyColumnsOf(primaryKey)]);
+  if ('columns' in primaryKey) {
+    const keyPools = new Map(Object.entries(primaryKey.columns).map(([c, binding]) => [c, columnPool(binding)] as const));
+    for (const name of boundPoolNames(Object.values(primaryKey.columns))) boundPools.add(name);
+    problems.push(...planParents(facts, child, keyPools, plan));
+  }
+  const perRow = perRowColumns(facts, child, taken, plan, keySlots(primaryKey));
   problems.push(...perRow.problems, ...plan.problems);
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
-  else if (primaryKey.overridingSystemValue) problems.push(`${child.name}.${primaryKey.column} is GENERATED ALWAYS, and child-requires-parent inserts it explicitly`);
+  else if ('columns' in primaryKey && Object.keys(primaryKey.columns).some((c) => fk.columns.includes(c))) {
+    problems.unshift(`${child.name} is keyed by (${Object.keys(primaryKey.columns).join(', ')}), which shares columns with the foreign key the rule moves`);
+  } else if ('column' in primaryKey && primaryKey.overridingSystemValue) problems.push(`${child.name}.${primaryKey.column} is GENERATED ALWAYS, and child-requires-parent inserts it explicitly`);
   for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
 
   const uniqueColumns = uniqueBy?.keyColumns ? fk.columns.filter((c) => uniqueBy.keyColumns.includes(c)) : undefined;
@@ -96,7 +103,7 @@ function buildRule(
     },
     child: {
       table: facts.bindingName(child),
-      primaryKey: 'column' in primaryKey ? { column: primaryKey.column, pool: primaryKey.pool } : { column: child.primaryKey.join(', ') || 'TODO', pool: TODO_POOL },
+      primaryKey: 'column' in primaryKey ? { column: primaryKey.column, pool: primaryKey.pool } : keyBinding(primaryKey, child),
       ref: [...fk.columns],
       ...(uniqueColumns ? { uniqueBy: uniqueColumns } : {}),
       movable,
@@ -104,7 +111,7 @@ function buildRule(
     },
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }
 

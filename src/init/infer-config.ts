@@ -5,7 +5,7 @@ import { CatalogFacts } from './catalog-facts.ts';
 import { inferCheckRules } from './check-inference.ts';
 import { inferForeignKeyRules } from './foreign-key-inference.ts';
 import { RuleIds, type DraftRule, type InitProposal, type ProposedRule } from './proposal.ts';
-import { inferTriggerRules } from './trigger-inference.ts';
+import { inferTriggerRules, limitedTables } from './trigger-inference.ts';
 import { inferUniqueRules } from './unique-inference.ts';
 
 /**
@@ -20,7 +20,7 @@ export function inferConfig(catalog: Catalog): InitProposal {
   const facts = new CatalogFacts(catalog);
   const ids = new RuleIds();
   const foreignKeys = inferForeignKeyRules(facts, ids);
-  const unique = inferUniqueRules(facts, ids, foreignKeys.consumed);
+  const unique = inferUniqueRules(facts, ids, foreignKeys.consumed, limitedTables(facts));
   const checks = inferCheckRules(facts, ids);
   const triggers = inferTriggerRules(facts, ids);
   const rules = [...unique.rules, ...checks.rules, ...foreignKeys.rules, ...triggers.rules].map((rule) => (rule.kind === 'rule' ? validated(catalog, rule) : rule));

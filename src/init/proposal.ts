@@ -20,6 +20,11 @@ export interface DraftRule {
   readonly reason: string;
 }
 
+/** A draft's reason: each problem once, in the order found (setup rows for four parents report the same column four times). */
+export function draftReason(problems: readonly string[]): string {
+  return [...new Set(problems)].join('; ');
+}
+
 /** Something in the schema init saw and could not turn into a rule (a trigger, an exclusion on ranges …). */
 export interface InitNote {
   /** The catalog object(s), e.g. "trigger users_check on users". */

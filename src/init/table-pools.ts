@@ -57,20 +57,74 @@ export function keyColumnPool(facts: CatalogFacts, table: CatalogTable, column: 
   return binding ? columnPool(binding) : undefined;
 }
 
-/** The primary key and its pool: ids of its type (identity keys inserted with OVERRIDING SYSTEM VALUE), or a problem. */
+/** How init's rules address a table's rows: one key column and its pool, or several columns with a pool each. */
+export type KeyBinding = { column: string; pool: PoolBinding; overridingSystemValue?: boolean } | { columns: Record<string, PoolBinding> };
+
+/** Values per column of a composite key: two each, so that keys collide on every column. */
+const COMPOSITE_KEY_VALUES = 2;
+
+/**
+ * The columns that tell a table's rows apart: its primary key, or else the unique index on NOT NULL
+ * plain columns with the fewest columns (a table without a primary key). Undefined when there is
+ * neither: the row's physical address (ctid) changes on every update, so it cannot follow a row from
+ * one step to the next, and a column the table does not keep unique could address several rows.
+ */
+export function addressOf(facts: CatalogFacts, table: CatalogTable): readonly string[] | undefined {
+  if (table.primaryKey.length > 0) return table.primaryKey;
+  const candidates = facts
+    .indexesOf(table)
+    .filter((index) => index.unique && index.predicate === null && index.keys.every((k) => facts.column(table, k)?.notNull === true))
+    .filter((index) => !facts.constraintsOf(table, 'x').some((c) => c.name === index.constraint))
+    .sort((a, b) => a.keys.length - b.keys.length);
+  return candidates[0]?.keys;
+}
+
+/**
+ * The key rules address the table's rows by, with its pools: ids of its type for one column (identity
+ * keys inserted with OVERRIDING SYSTEM VALUE), small pools per column for a composite key. A column the
+ * rule already generates (`given`: the key of a uniqueness rule) keeps the rule's pool. Or a problem.
+ */
 export function primaryKeyOf(
   facts: CatalogFacts,
   table: CatalogTable,
   count = KEY_SLOTS,
-): { column: string; pool: PoolBinding; overridingSystemValue?: boolean } | { problem: string } {
-  const key = facts.singleKey(table);
-  if (!key) {
-    return { problem: `${table.name} has ${table.primaryKey.length === 0 ? 'no primary key' : `a composite primary key (${table.primaryKey.join(', ')})`}; the templates address rows by one key column` };
+  given: ReadonlyMap<string, ColumnPool> = new Map(),
+): KeyBinding | { problem: string } {
+  const address = addressOf(facts, table);
+  if (!address) {
+    return {
+      problem: `${table.name} has no primary key and no unique index on NOT NULL columns, so a rule cannot tell its rows apart (ctid changes on every update); add a primary key, or bind one by hand`,
+    };
   }
+  if (address.length > 1) {
+    const columns: Record<string, PoolBinding> = {};
+    for (const name of address) {
+      const column = facts.column(table, name)!;
+      const pool = given.get(name) ?? keyColumnPool(facts, table, column, COMPOSITE_KEY_VALUES);
+      if (!pool) return { problem: `${table.name}'s key column ${name} is of type ${column.type}, for which init has no values` };
+      columns[name] = pool.binding;
+    }
+    return { columns };
+  }
+  const key = facts.column(table, address[0]!)!;
+  const taken = given.get(key.name);
+  if (taken) return { column: key.name, pool: taken.binding };
   const pool = idPoolFor(singular(table.name), count, key) ?? keyPool(singular(table.name), count, key);
-  if (!pool) return { problem: `${table.name}'s primary key ${key.name} is of type ${key.type}, for which init has no values` };
+  if (!pool) return { problem: `${table.name}'s key ${key.name} is of type ${key.type}, for which init has no values` };
   // An identity column has no default expression; a serial one does (nextval) and takes explicit values anyway.
   return { column: key.name, pool, ...(key.generated && key.default === null ? { overridingSystemValue: true } : {}) };
+}
+
+/** The key columns of a key binding. */
+export function keyColumnsOf(key: KeyBinding | { problem: string }): string[] {
+  if ('problem' in key) return [];
+  return 'columns' in key ? Object.keys(key.columns) : [key.column];
+}
+
+/** How many rows a key binding can address (per-row values need one per slot). */
+export function keySlots(key: KeyBinding | { problem: string }): number {
+  if ('problem' in key || !('columns' in key)) return KEY_SLOTS;
+  return Object.values(key.columns).reduce<number>((n, pool) => n * poolValues(pool).filter((v) => v !== null).length, 1);
 }
 
 /**
@@ -109,7 +163,8 @@ export function perRowColumns(
     }
     const pool = perRowPool(table, column, count);
     if (!pool) {
-      problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: add it to perRow by hand`);
+      const why = column.domain?.checks.length ? `of the domain ${column.type} (${column.domain.checks.join(' ')}), whose CHECK init cannot read` : `of type ${column.type}, which init cannot fill`;
+      problems.push(`${table.name}.${column.name} is NOT NULL without a default and ${why}: add it to perRow by hand`);
       perRow[column.name] = TODO_POOL;
       continue;
     }
@@ -195,17 +250,31 @@ export function product<T>(domains: readonly (readonly T[])[]): T[][] {
   return domains.reduce<T[][]>((acc, domain) => acc.flatMap((prefix) => domain.map((v) => [...prefix, v])), [[]]);
 }
 
-/** The row around a rule's columns: its primary key, per-row fillers for other required columns, and setup rows for its parents. */
+/**
+ * The row around a rule's columns: its key, per-row fillers for other required columns, and setup rows
+ * for its parents. Key columns among `pools` are addressed with the rule's pool: the caller leaves them
+ * out of its generated columns (`keyColumns`).
+ */
 export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>) {
   const problems: string[] = [];
-  const primaryKey = primaryKeyOf(facts, table);
+  const primaryKey = primaryKeyOf(facts, table, KEY_SLOTS, pools);
+  const keyColumns = keyColumnsOf(primaryKey);
   const boundPools = boundPoolNames([...pools.values()].map((p) => p.binding));
   const plan = new SetupPlan(facts, boundPools);
-  problems.push(...planParents(facts, table, pools, plan));
-  const taken = new Set([...pools.keys(), ...('column' in primaryKey ? [primaryKey.column] : [])]);
-  const perRow = perRowColumns(facts, table, taken, plan);
+  // The parents of a composite key's columns are planned as those of the rule's columns.
+  const planned = new Map(pools);
+  if ('columns' in primaryKey) for (const [c, binding] of Object.entries(primaryKey.columns)) if (!planned.has(c)) planned.set(c, columnPool(binding));
+  for (const binding of 'columns' in primaryKey ? Object.values(primaryKey.columns) : []) for (const name of boundPoolNames([binding])) boundPools.add(name);
+  problems.push(...planParents(facts, table, planned, plan));
+  const taken = new Set([...pools.keys(), ...keyColumns]);
+  const perRow = perRowColumns(facts, table, taken, plan, keySlots(primaryKey));
   problems.push(...perRow.problems, ...plan.problems);
   // The plan holds this set: pools named by per-row fillers are bound too.
   for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
-  return { primaryKey, perRow, plan, problems };
+  return { primaryKey, keyColumns, perRow, plan, problems };
+}
+
+/** The key as a binding writes it: a placeholder that does not load when init found none. */
+export function keyBinding(key: KeyBinding | { problem: string }, table: CatalogTable): KeyBinding {
+  return 'problem' in key ? { column: table.primaryKey.join(', ') || 'TODO', pool: TODO_POOL } : key;
 }

@@ -4,7 +4,7 @@ import { stripCommentsAndLiterals } from '../explain/function-body.ts';
 import { isFalse, isTrue } from '../rules/predicate.ts';
 import type { CatalogFacts, ColumnReference } from './catalog-facts.ts';
 import { idMember, idPoolFor, needsValue, singular } from './column-values.ts';
-import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
 
 // Triggers are code, so reading them is a heuristic: init recognises one design, a row trigger on a
@@ -50,6 +50,16 @@ export function inferTriggerRules(facts: CatalogFacts, ids: RuleIds): { rules: (
   return { rules, notes };
 }
 
+/** The child tables of the triggers init turns into at-most-one-child rules: their key is exercised by that rule. */
+export function limitedTables(facts: CatalogFacts): Set<CatalogTable> {
+  const tables = new Set<CatalogTable>();
+  for (const trigger of facts.catalog.triggers) {
+    const found = recogniseChildLimit(facts, trigger);
+    if (found && !('unrecognised' in found)) tables.add(found.child);
+  }
+  return tables;
+}
+
 function buildRule(facts: CatalogFacts, limit: ChildLimit, guards: readonly CatalogTrigger[], ids: RuleIds): ProposedRule | DraftRule {
   const { child, parent, scope, flag, exemptWhen } = limit;
   const problems: string[] = [];
@@ -93,7 +103,7 @@ function buildRule(facts: CatalogFacts, limit: ChildLimit, guards: readonly Cata
     child: { table: facts.bindingName(child), parentColumn: parent.constraint.columns[0]!, scopeColumn: scope.constraint.columns[0]!, label: singular(child.name).replace(/_/g, ' ') },
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }
 

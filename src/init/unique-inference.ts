@@ -5,8 +5,8 @@ import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { domainValues, fillerValue, otherValue, typeClass } from './column-values.ts';
 import { comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
-import { TODO_POOL, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
-import { columnPool, keyColumnPool, passChecks, withNullValue, type ColumnPool , rowShapeOf } from './table-pools.ts';
+import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
+import { columnPool, keyColumnPool, passChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
 
 /** Values per key column: two, so that keys collide often. */
 const KEY_VALUES = 2;
@@ -27,14 +27,23 @@ interface ReadScope {
  * exclusion constraints on equality: every such demand of the table in one rule, so that none of them
  * looks over-restrictive to a rule that does not know it. `consumed` names indexes another rule covers.
  */
-export function inferUniqueRules(facts: CatalogFacts, ids: RuleIds, consumed: ReadonlySet<string>): { rules: (ProposedRule | DraftRule)[]; notes: InitNote[] } {
+export function inferUniqueRules(
+  facts: CatalogFacts,
+  ids: RuleIds,
+  consumed: ReadonlySet<string>,
+  limited: ReadonlySet<CatalogTable> = new Set(),
+): { rules: (ProposedRule | DraftRule)[]; notes: InitNote[] } {
   const rules: (ProposedRule | DraftRule)[] = [];
   const notes: InitNote[] = [];
   for (const table of facts.catalog.tables) {
     const sources = facts.indexesOf(table).filter((index) => !index.primary && !consumed.has(index.name) && (index.unique || isExclusion(facts, index)));
-    if (sources.length === 0) continue;
+    const primary = compositeKeyScope(facts, table);
+    if (primary && limited.has(table)) {
+      notes.push({ about: `table ${table.name}`, message: `its ${primary.object} is exercised by the at-most-one-child rule of its trigger (a second row with the same key is rejected there); no rule of its own` });
+    }
+    const scopes: ReadScope[] = primary && !limited.has(table) ? [primary] : [];
+    if (sources.length === 0 && scopes.length === 0) continue;
     const problems: string[] = [];
-    const scopes: ReadScope[] = [];
     const placeholders: Record<string, unknown>[] = [];
     for (const index of sources) {
       const read = readScope(facts, table, index);
@@ -45,11 +54,8 @@ export function inferUniqueRules(facts: CatalogFacts, ids: RuleIds, consumed: Re
         placeholders.push({ name: index.name, key: index.keys, where: `TODO: ${index.predicate ?? index.definition}` });
       } else scopes.push(read);
     }
-    if (scopes.length === 0) {
-      for (const problem of problems) notes.push({ about: `table ${table.name}`, message: `${problem}; write the rule by hand` });
-      continue;
-    }
-    rules.push(buildRule(facts, table, scopes, placeholders, problems, ids));
+    if (scopes.length === 0 && placeholders.length === 0) continue;
+    rules.push(buildRule(facts, table, scopes, placeholders, problems, ids, consumed));
   }
   return { rules, notes };
 }
@@ -61,6 +67,7 @@ function buildRule(
   placeholders: readonly Record<string, unknown>[],
   problems: string[],
   ids: RuleIds,
+  consumed: ReadonlySet<string>,
 ): ProposedRule | DraftRule {
   const name = facts.bindingName(table);
   const keyColumns = [...new Set(scopes.flatMap((s) => s.key))];
@@ -112,17 +119,22 @@ function buildRule(
   problems.push(...passChecks(pools, readChecks, keep));
   for (const check of checks) {
     if (!check.parsed.ok && check.constraint.columns.some((c) => pools.has(c))) {
-      problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads generated columns and init cannot read it (${check.parsed.reason}): narrow the pools so that every row passes it`);
+      problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads columns this rule writes values into, and init cannot read the CHECK (${check.parsed.reason}) to keep generated rows inside it: narrow those columns' pools so that every row passes it`);
     }
   }
 
-  const { primaryKey, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
+  const { primaryKey, keyColumns: addressed, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
   problems.push(...shapeProblems);
+  // Key columns the rule generates address the row: the key keeps their pools, the generated columns lose them.
+  for (const column of addressed) pools.delete(column);
+  const generated = new Set([...pools.keys(), ...addressed]);
+  const others = otherKeysOf(facts, table, (index) => !consumed.has(index.name), generated);
 
   const comment = [
     ...scopes.map((s) => `Inferred from ${s.object}: ${s.definition}`),
     `Key columns get ${KEY_VALUES} values each so that keys collide; predicate columns take the values the predicate and the CHECKs name, another one, and NULL where the column allows it.`,
     ...(predicateCols.length ? [`Updates move rows in and out of the predicate: ${predicateCols.join(', ')}.`] : []),
+    ...others.comment,
     ...otherTriggers(facts, table),
   ];
   const title = scopes
@@ -130,14 +142,15 @@ function buildRule(
     .join('; ');
   const binding = {
     template: 'scoped-unique' as const,
-    id: ids.allocate(scopes.length === 1 ? scopes[0]!.name : `${table.name}-unique`),
-    title: `${table.name}: ${title}`,
-    source: `pgconform init: ${scopes.map((s) => s.object).join(', ')}`,
+    id: ids.allocate(scopes.length + placeholders.length === 1 ? String(scopes[0]?.name ?? placeholders[0]!.name) : `${table.name}-unique`),
+    title: `${table.name}: ${title || placeholders.map((p) => `${String(p.name)} (write by hand)`).join('; ')}`,
+    source: `pgconform init: ${[...scopes.map((s) => s.object), ...placeholders.map((p) => `the unique index ${String(p.name)}`)].join(', ')}`,
     table: name,
-    primaryKey: 'column' in primaryKey ? primaryKey : { column: table.primaryKey.join(', ') || 'TODO', pool: TODO_POOL },
+    primaryKey: keyBinding(primaryKey, table),
     columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
-    ...(predicateCols.length ? { mutable: predicateCols } : {}),
+    ...(predicateCols.length ? { mutable: predicateCols.filter((c) => pools.has(c)) } : {}),
     ...(Object.keys(perRow.perRow).length ? { perRow: perRow.perRow } : {}),
+    ...(others.keys.length ? { otherKeys: others.keys } : {}),
     unique: [
       ...scopes.map((s) => ({
         name: s.name,
@@ -151,7 +164,7 @@ function buildRule(
     ...(plan.toBinding() ? { setup: plan.toBinding() } : {}),
   };
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
-  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: problems.join('; ') };
+  if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
 }
 
@@ -187,6 +200,61 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
     where = parsed.predicate;
   }
   return { object, definition, name: constraint?.name ?? index.name, key, fold, where, nullsNotDistinct: /NULLS NOT DISTINCT/i.test(index.definition) };
+}
+
+/** A composite primary key as a uniqueness demand: votes(post_id, user_id) is "one vote per post and user". */
+function compositeKeyScope(facts: CatalogFacts, table: CatalogTable): ReadScope | undefined {
+  if (table.primaryKey.length < 2) return undefined;
+  const constraint = facts.constraintsOf(table, 'p')[0];
+  const name = constraint?.name ?? `${table.name}_pkey`;
+  return {
+    object: `the primary key ${name}`,
+    definition: constraint?.definition ?? `PRIMARY KEY (${table.primaryKey.join(', ')})`,
+    name,
+    key: [...table.primaryKey],
+    fold: [],
+    nullsNotDistinct: false,
+  };
+}
+
+/** A unique key of the table, as a binding's otherKeys entry. */
+export interface OtherKeyBinding {
+  key: string[];
+  where?: ReturnType<typeof fromPredicate>;
+  fold?: string[];
+}
+
+/**
+ * The table's unique indexes a rule does not judge (`judged` says which it does) that can reject a row
+ * it generates (a key column among `generated`), as otherKeys: a second row the index rejects is then a
+ * legitimate rejection, not an over-restrictive schema. A constant key part (a singleton's `(true)`) drops
+ * out: every row has it. Indexes init cannot read become a comment line.
+ */
+export function otherKeysOf(
+  facts: CatalogFacts,
+  table: CatalogTable,
+  judged: (index: CatalogIndex) => boolean,
+  generated: ReadonlySet<string>,
+): { keys: OtherKeyBinding[]; comment: string[] } {
+  const keys: OtherKeyBinding[] = [];
+  const unread: string[] = [];
+  for (const index of facts.indexesOf(table)) {
+    if (index.primary || !index.unique || judged(index)) continue;
+    if (!index.keyColumns.some((c) => generated.has(c)) && !index.keys.every(isConstant)) continue;
+    const read = readScope(facts, table, { ...index, keys: index.keys.filter((k) => !isConstant(k)) });
+    if ('problem' in read) {
+      unread.push(read.problem);
+      continue;
+    }
+    keys.push({ key: read.key, ...(read.where ? { where: fromPredicate(read.where) } : {}), ...(read.fold.length ? { fold: read.fold } : {}) });
+  }
+  const comment = unread.length ? [`Other unique indexes init cannot read may reject generated rows (reported as over-restrictive): ${unread.join('; ')}.`] : [];
+  return { keys, comment };
+}
+
+/** A key part that is a constant (true, 1, 'x'): the same in every row. */
+function isConstant(part: string): boolean {
+  return /^\(*(true|false|\d+|'[^']*'(::[\w ]+)?)\)*$/i.test(part.trim());
 }
 
 function isExclusion(facts: CatalogFacts, index: CatalogIndex): boolean {

@@ -4,7 +4,7 @@ import { poolArbitrary, type Pool } from './pool.ts';
 import { sameValue } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State } from './rule.ts';
-import { TableOperations } from './table-operations.ts';
+import { TableOperations, type RowKey } from './table-operations.ts';
 
 /** Configuration of "a child needs a matching parent row, and goes when it goes" (rule 5). */
 export interface ChildRequiresParentConfig {
@@ -16,7 +16,7 @@ export interface ChildRequiresParentConfig {
   /** The child table; `ref` columns must match a parent row; `uniqueBy` columns are unique among children. */
   readonly child: {
     readonly table: string;
-    readonly primaryKey: { readonly column: string; readonly pool: Pool };
+    readonly primaryKey: RowKey;
     readonly ref: readonly string[];
     readonly uniqueBy?: readonly string[];
     /** Reference columns an update may change (a move to another tenant). */
@@ -54,7 +54,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
   const check = (state: State): string[] => {
     const parents = state[parent.table] ?? [];
     const children = state[child.table] ?? [];
-    const label = (row: Row) => childOps.shape.primaryKey.pool.label(row[child.primaryKey.column] ?? null);
+    const label = (row: Row) => childOps.labelKey(row);
     const orphans = children.filter((row) => !parents.some((p) => refersTo(row, p))).map((row) => `${label(row)} has no ${parentLabel}`);
     const seen = new Set<string>();
     const duplicates: string[] = [];
@@ -92,9 +92,9 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
   const p = quoteQualified(parent.table);
   const c = quoteQualified(child.table);
   const match = child.ref.map((column, i) => `p.${quoteIdent(parentColumns[i]!)} = c.${quoteIdent(column)}`).join(' AND ');
-  const pk = quoteIdent(child.primaryKey.column);
+  const pk = childOps.keySql('c.');
   const uniqueSql = child.uniqueBy
-    ? `\nUNION ALL\nSELECT 'duplicate' AS broken, json_agg(c.${pk} ORDER BY c.${pk}) AS rows FROM ${c} c ` +
+    ? `\nUNION ALL\nSELECT 'duplicate' AS broken, json_agg(${pk.value} ORDER BY ${pk.order}) AS rows FROM ${c} c ` +
       `GROUP BY ${child.uniqueBy.map((u) => `c.${quoteIdent(u)}`).join(', ')} HAVING count(*) > 1`
     : '';
   return {
@@ -106,7 +106,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
       { key: 'parent.table', table: parent.table },
       ...parentColumns.map((column) => ({ key: `parent.columns.${column}`, table: parent.table, column, values: parent.columns[column]!.values })),
       { key: 'child.table', table: child.table },
-      { key: 'child.primaryKey.column', table: child.table, column: child.primaryKey.column, values: child.primaryKey.pool.values },
+      ...childOps.references('child.').filter((r) => r.key.startsWith('child.primaryKey.')),
       ...child.ref.map((column, i) => ({ key: 'child.ref', table: child.table, column, values: parent.columns[parentColumns[i] ?? column]?.values })),
       ...(child.uniqueBy ?? []).map((column) => ({ key: 'child.uniqueBy', table: child.table, column })),
       ...Object.entries(child.perRow ?? {}).map(([column, pool]) => ({ key: `child.perRow.${column}`, table: child.table, column, values: pool.values })),
@@ -135,7 +135,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
       return childOps.describe(op);
     },
     invariant:
-      `SELECT 'orphan' AS broken, json_agg(c.${pk} ORDER BY c.${pk}) AS rows FROM ${c} c ` +
+      `SELECT 'orphan' AS broken, json_agg(${pk.value} ORDER BY ${pk.order}) AS rows FROM ${c} c ` +
       `WHERE NOT EXISTS (SELECT 1 FROM ${p} p WHERE ${match}) HAVING count(*) > 0${uniqueSql}`,
     allows: (state, op) => judge(step, check, state, op),
     defaultSchema: config.defaultSchema,

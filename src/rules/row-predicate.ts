@@ -3,7 +3,7 @@ import type { Pool } from './pool.ts';
 import { evaluate, predicateColumns, predicateSql, type Predicate } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Row, Rule, State, TruthTable, TruthTableCell, Value } from './rule.ts';
-import { TableOperations } from './table-operations.ts';
+import { TableOperations, type RowKey, type UniqueKey } from './table-operations.ts';
 
 /** Configuration of a row rule: a three-valued predicate every committed row must satisfy. */
 export interface RowPredicateConfig {
@@ -11,7 +11,8 @@ export interface RowPredicateConfig {
   readonly title: string;
   readonly source: string;
   readonly table: string;
-  readonly primaryKey: { readonly column: string; readonly pool: Pool; readonly overridingSystemValue?: boolean };
+  /** How rows are addressed: one key column, or several (a composite primary key). */
+  readonly primaryKey: RowKey;
   /** The columns the rule reads, each with its domain; give NULL in a nullable column's domain. */
   readonly columns: Readonly<Record<string, Pool>>;
   /** Other NOT NULL columns, fixed per row (unique per row, so they never collide). */
@@ -20,6 +21,8 @@ export interface RowPredicateConfig {
   readonly valid: Predicate;
   /** Columns the schema may declare NOT NULL: rejecting NULL there is never over-restrictive. */
   readonly mayRejectNull?: readonly string[];
+  /** The table's unique keys (UNIQUE (provider)): a second row that duplicates one is a legitimate rejection. */
+  readonly otherKeys?: readonly UniqueKey[];
   readonly setup?: string;
   readonly defaultSchema?: readonly string[];
   readonly fixtures?: string;
@@ -34,7 +37,7 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
 
   const rowBreaks = (row: Row): string | undefined => {
     if (evaluate(config.valid, row) === true) return undefined;
-    return `row ${config.primaryKey.pool.label(row[config.primaryKey.column] ?? null)} has ${columns
+    return `row ${ops.labelKey(row)} has ${columns
       .map((c) => `${c}=${ops.poolOf(c).label(row[c] ?? null)}`)
       .join(', ')}`;
   };
@@ -48,7 +51,8 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     const values = Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null]));
     return { values, expected: expectedOf(values) };
   });
-  const [firstKey, secondKey] = config.primaryKey.pool.values;
+  const firstKey = ops.keyAt(0);
+  const secondKey = ops.keyAt(1);
   const truthTable: TruthTable = {
     columns,
     cells,
@@ -56,8 +60,8 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     probes(cell) {
       const base = cells.find((other) => other.expected === 'accept' && !sameCell(other, cell)) ?? cells[0]!;
       return {
-        insert: [ops.insert(firstKey ?? null, cell.values)],
-        update: [ops.insert(secondKey ?? firstKey ?? null, base.values), ops.set(secondKey ?? firstKey ?? null, cell.values)],
+        insert: [ops.insert(firstKey, cell.values)],
+        update: [ops.insert(secondKey, base.values), ops.set(secondKey, cell.values)],
       };
     },
   };
@@ -74,7 +78,7 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
     operation: ops.arbitrary(),
     sql: (op) => ops.sql(op),
     describe: (op) => ops.describe(op),
-    invariant: `SELECT ${columns.map(quoteIdent).join(', ')}, ${quoteIdent(config.primaryKey.column)} FROM ${quoteQualified(table)} WHERE (${predicateSql(config.valid, quoteIdent, invariantValues)}) IS NOT TRUE`,
+    invariant: `SELECT ${[...columns, ...ops.keyColumns].map(quoteIdent).join(', ')} FROM ${quoteQualified(table)} WHERE (${predicateSql(config.valid, quoteIdent, invariantValues)}) IS NOT TRUE`,
     invariantValues,
     allows(state, op) {
       const judgement = judge(step, check, state, op);

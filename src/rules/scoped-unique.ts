@@ -1,19 +1,14 @@
 import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import type { Pool } from './pool.ts';
-import { evaluate, predicateColumns, predicateSql, type Predicate } from './predicate.ts';
+import { evaluate, predicateColumns, predicateSql } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State, Value } from './rule.ts';
-import { TableOperations } from './table-operations.ts';
+import { TableOperations, type RowKey, type UniqueKey } from './table-operations.ts';
 
 /** One uniqueness demand: among rows matching `where`, the `key` columns are unique. */
-export interface UniqueScope {
+export interface UniqueScope extends UniqueKey {
   /** Name shown in reports, e.g. "regular users". */
   readonly name?: string;
-  readonly key: readonly string[];
-  /** Rows the demand applies to (three-valued: NULL means not selected, as in SQL). */
-  readonly where?: Predicate;
-  /** Key columns compared case-insensitively (lower()). */
-  readonly fold?: readonly string[];
 }
 
 /** Configuration of a scoped-uniqueness rule ("one pending request per organization and user"). */
@@ -22,7 +17,8 @@ export interface ScopedUniqueConfig {
   readonly title: string;
   readonly source: string;
   readonly table: string;
-  readonly primaryKey: { readonly column: string; readonly pool: Pool; readonly overridingSystemValue?: boolean };
+  /** How rows are addressed: one key column, or several (a composite primary key). */
+  readonly primaryKey: RowKey;
   /** Columns the generator sets, each from a small pool: key columns and state columns (status, flags, soft delete). */
   readonly columns: Readonly<Record<string, Pool>>;
   /** Columns an update may change: state transitions, moves, soft delete and undelete (default: all of `columns`). */
@@ -30,6 +26,8 @@ export interface ScopedUniqueConfig {
   /** Columns fixed per row (e.g. a NOT NULL name). */
   readonly perRow?: Readonly<Record<string, Pool>>;
   readonly unique: readonly UniqueScope[];
+  /** The table's unique keys this rule does not judge (another rule does): a duplicate on them is a legitimate rejection. */
+  readonly otherKeys?: readonly UniqueKey[];
   readonly setup?: string;
   readonly defaultSchema?: readonly string[];
   readonly fixtures?: string;
@@ -39,7 +37,7 @@ export interface ScopedUniqueConfig {
 export function scopedUnique(config: ScopedUniqueConfig): Rule {
   const ops = new TableOperations(config);
   const table = config.table;
-  const pk = config.primaryKey.column;
+  const pk = ops.keySql();
 
   const check = (state: State): string[] =>
     config.unique.flatMap((scope, i) => duplicates(state[table] ?? [], scope).map((key) => `${scopeName(scope, i)}: ${key} appears twice`));
@@ -73,7 +71,7 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
       const keyJson = scope.key.map((column, j) => `$${invariantValues.push(column)}::text, ${keySql[j]}`).join(', ');
       return (
         `SELECT ${name} AS broken, json_build_object(${keyJson}) AS key, ` +
-        `count(*)::int AS rows, json_agg(${quoteIdent(pk)} ORDER BY ${quoteIdent(pk)}) AS ids ` +
+        `count(*)::int AS rows, json_agg(${pk.value} ORDER BY ${pk.order}) AS ids ` +
         `FROM ${quoteQualified(table)} WHERE ${where} GROUP BY ${keySql.join(', ')} HAVING count(*) > 1`
       );
     })

@@ -220,7 +220,7 @@ describe('pgconform init', () => {
       }
     });
 
-    it('a rule it cannot stand behind is a commented-out draft that does not load until finished, and left out of JSON', async () => {
+    it('a rule it cannot stand behind is a commented-out draft that does not load until finished, and in JSON under "drafts" with its reason', async () => {
       const proposal = inferConfig(orders);
       const draft = proposal.rules.find((r): r is DraftRule => r.kind === 'draft');
       expect(draft, 'the uniqueness rule of orders is a draft').toBeDefined();
@@ -229,7 +229,9 @@ describe('pgconform init', () => {
       const draftId = String(draft!.draft.id);
       const line = text.split('\n').find((l) => l.includes(`id: '${draftId}'`))!;
       expect(line.trimStart().startsWith('//')).toBe(true);
-      expect(renderConfig(proposal, { from: 'orders.sql' }, 'json')).not.toContain(draftId);
+      const json = JSON.parse(renderConfig(proposal, { from: 'orders.sql' }, 'json')) as { rules: { id: string }[]; drafts: { reason: string; draft: { id: string } }[] };
+      expect(json.rules.map((r) => r.id)).not.toContain(draftId);
+      expect(json.drafts.find((d) => d.draft.id === draftId)?.reason).toBe(draft!.reason);
       // Uncommented as it is, it stops with a configuration error naming the unfinished key.
       const dir = tempDir();
       const file = join(dir, 'pgconform.config.json');

@@ -56,7 +56,7 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
   for (const rule of working) context.out(`  ${rule.binding.template} ${rule.binding.id}: ${rule.binding.source}`);
   for (const draft of drafts) {
     const id = typeof draft.draft.id === 'string' ? draft.draft.id : draft.draft.template;
-    context.out(`  draft ${id}${args.format === 'json' ? ' (not written: JSON has no comments)' : ' (commented out)'}: ${draft.reason}`);
+    context.out(`  draft ${id}${args.format === 'json' ? ' (under "drafts", not run)' : ' (commented out)'}: ${draft.reason}`);
   }
   for (const note of proposal.notes) context.out(`  note: ${noteLine(note)}`);
   if (working.length > 0) context.out(`next: read it, then pgconform run --config ${displayPath(out)}${schema ? '' : ' --schema-from <url> (or --schema <files>)'}`);
