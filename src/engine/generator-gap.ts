@@ -120,7 +120,7 @@ export class GapClassifier {
     const constraint = this.catalog.constraints.find((c) => c.name === name && c.table === table);
     const index = this.catalog.indexes.find((i) => (i.name === name || (constraint !== undefined && i.constraint === name)) && i.table === table);
     const columns = this.catalog.tables.find((t) => t.qualified === table)?.columns.map((c) => c.name) ?? [];
-    const inPredicate = columns.filter((column) => index?.predicate && new RegExp(`(^|[^\\w$])"?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?($|[^\\w$])`).test(index.predicate));
+    const inPredicate = columns.filter((column) => index?.predicate && new RegExp(`(^|[^\\w$])"?${escapeRegExp(column)}"?($|[^\\w$])`).test(index.predicate));
     return [...new Set([...(constraint?.columns ?? []), ...(index?.keyColumns ?? []), ...inPredicate])];
   }
 
@@ -193,6 +193,12 @@ function statedColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> |
     const table = findTable(catalog, reference.table)?.qualified ?? reference.table;
     stated.set(table, (stated.get(table) ?? new Set()).add(reference.column));
   }
+  // A generated column computed from stated columns (a scope key under a plain unique) states the rule too.
+  for (const [qualified, names] of stated) {
+    for (const column of findTable(catalog, qualified)?.columns ?? []) {
+      if (!column.generated && column.default && [...names].some((name) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(column.default!))) names.add(column.name);
+    }
+  }
   return stated.size > 0 ? stated : undefined;
 }
 
@@ -214,4 +220,8 @@ function functionName(name: string): string {
 /** The PL/pgSQL functions on the error's stack, innermost first. */
 function raisingFunctions(failure: SqlFailure): string[] {
   return [...(failure.where ?? '').matchAll(/PL\/pgSQL function ([^\s(]+)\(/g)].map((m) => functionName(m[1]!));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
