@@ -444,6 +444,16 @@ class Parser {
       if (!exact || !back || JSON.stringify(exact) !== JSON.stringify(back)) throw new Unsupported(`the number ${value}, which JavaScript cannot hold exactly (${where})`);
       value = number;
     }
+    // The kit sends the literal as a parameter, which the server reads as a value of the column's type:
+    // it must be one already (a time of day would be cut from a date, 1.5 refused by an integer).
+    if (/^(smallint|integer|bigint)\b/.test(type) && typeof value === 'number' && !Number.isInteger(value)) throw new Unsupported(`the ${type} column compared with ${value} (${where})`);
+    if (type === 'date' && typeof value === 'string' && !column.fold) {
+      const instant = readInstant(value);
+      if (instant && !instant.dateOnly) {
+        if (instant.zoned || ((instant.seconds % 86_400) + 86_400) % 86_400 !== 0 || instant.micros !== 0) throw new Unsupported(`the date column compared with the time ${value} (${where})`);
+        value = value.trim().slice(0, 10);
+      }
+    }
     if (op === 'eq' || op === 'ne') return value;
     if (NUMBER_TYPE.test(type) || type === 'boolean' || type === 'uuid') return value;
     if (TEXT_TYPE.test(type)) return String(value);

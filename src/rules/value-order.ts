@@ -138,3 +138,18 @@ function civilFromDays(days: number): string {
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
+
+/**
+ * Whether two texts order the same under every collation as by code point: one is a prefix of the
+ * other, or both are letters and digits only and first differ in two lower-case letters, two upper-case
+ * letters or two digits (collations differ on case, accents, punctuation and spaces, not on these).
+ */
+export function collationSafe(a: string, b: string): boolean {
+  if (a.startsWith(b) || b.startsWith(a)) return true;
+  if (!/^[A-Za-z0-9]*$/.test(a) || !/^[A-Za-z0-9]*$/.test(b)) return false;
+  let i = 0;
+  while (a[i] === b[i]) i++;
+  const kind = (c: string) => (/[a-z]/.test(c) ? 'lower' : /[A-Z]/.test(c) ? 'upper' : 'digit');
+  // Earlier letters must match case too: 'Ab' and 'ab' tie on letters and break the tie by case.
+  return kind(a[i]!) === kind(b[i]!) && a.slice(0, i) === b.slice(0, i);
+}
