@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, evaluate, ge, gt, isIn, le, lower, lt, ne, not, notIn, or, predicateSql, upper, type Predicate } from '../../src/rules/predicate.ts';
 import type { Row, Value } from '../../src/rules/rule.ts';
+import { fromPredicate, ruleBindingSchema, toPredicate } from '../../src/config/rule-binding.ts';
 import { testServers } from '../servers.ts';
 
 /** Each column: its type, the values rows hold, and the literals predicates compare it with. */
@@ -97,5 +98,27 @@ describe.each(testServers())('comparisons, IN and lower()/upper() on $name', ({ 
       expect(evaluate(notIn('status', ['a', null]), { status: value })).not.toBe(true);
       if (value === null) expect(evaluate(isIn('status', ['a']), { status: value })).toBeNull();
     }
+  });
+});
+
+describe('predicates in JSON', () => {
+  it('every predicate written by fromPredicate loads back as itself, and a rule binding accepts it', () => {
+    fc.assert(
+      fc.property(predicate, (p) => {
+        const written = JSON.parse(JSON.stringify(fromPredicate(p)));
+        expect(toPredicate(written)).toEqual(JSON.parse(JSON.stringify(p)));
+        const binding = ruleBindingSchema.parse({
+          template: 'row-predicate',
+          id: 'r',
+          title: 'r',
+          table: 't',
+          primaryKey: { column: 'id', pool: { ids: 't', count: 2 } },
+          columns: Object.fromEntries(names.map((name) => [name, COLUMNS[name]!.values])),
+          valid: written,
+        });
+        expect(binding.template === 'row-predicate' && toPredicate(binding.valid)).toEqual(toPredicate(written));
+      }),
+      { numRuns: 200, seed: 3 },
+    );
   });
 });
