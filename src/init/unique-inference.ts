@@ -88,6 +88,10 @@ function buildRule(
       pools.set(columnName, { binding: TODO_POOL, values: [] });
       continue;
     }
+    // A key column the predicate also orders as text: its values must order alike under every collation.
+    if (collationSafeValues(column, pool.values, literals).length < pool.values.length) {
+      problems.push(`key column ${columnName} is compared by order in a predicate, and its values ${JSON.stringify(pool.values)} may order differently under the server's collation than the model's code-point order: give it values that are letters of one case or prefixes of the cut-off`);
+    }
     // NULL keys never collide in a unique index, unless it says NULLS NOT DISTINCT (which the template does not model).
     const nullable = !column.notNull && !scopes.some((s) => s.nullsNotDistinct && s.key.includes(columnName));
     pools.set(columnName, nullable ? withNullValue(pool) : pool);

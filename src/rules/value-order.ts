@@ -141,15 +141,13 @@ function civilFromDays(days: number): string {
 
 /**
  * Whether two texts order the same under every collation as by code point: one is a prefix of the
- * other, or both are letters and digits only and first differ in two lower-case letters, two upper-case
- * letters or two digits (collations differ on case, accents, punctuation and spaces, not on these).
+ * other, or they first differ in two lower-case ASCII letters, two upper-case ones or two digits.
+ * Collations differ on case, accents, punctuation and spaces; a common prefix weighs the same in both.
  */
 export function collationSafe(a: string, b: string): boolean {
   if (a.startsWith(b) || b.startsWith(a)) return true;
-  if (!/^[A-Za-z0-9]*$/.test(a) || !/^[A-Za-z0-9]*$/.test(b)) return false;
   let i = 0;
   while (a[i] === b[i]) i++;
-  const kind = (c: string) => (/[a-z]/.test(c) ? 'lower' : /[A-Z]/.test(c) ? 'upper' : 'digit');
-  // Earlier letters must match case too: 'Ab' and 'ab' tie on letters and break the tie by case.
-  return kind(a[i]!) === kind(b[i]!) && a.slice(0, i) === b.slice(0, i);
+  const kind = (c: string) => (/[a-z]/.test(c) ? 'lower' : /[A-Z]/.test(c) ? 'upper' : /[0-9]/.test(c) ? 'digit' : c);
+  return kind(a[i]!) === kind(b[i]!) && /[A-Za-z0-9]/.test(a[i]!);
 }

@@ -9,6 +9,7 @@ import { and, eq, evaluate, ge, gt, isIn, le, lower, lt, ne, not, notIn, or, pre
 import type { Row, Value } from '../../src/rules/rule.ts';
 import { fromPredicate, ruleBindingSchema, toPredicate } from '../../src/config/rule-binding.ts';
 import { testServers } from '../servers.ts';
+import { collationSafe, compareCodePoints } from '../../src/rules/value-order.ts';
 
 /** Each column: its type, the values rows hold, and the literals predicates compare it with. */
 const COLUMNS: Record<string, { type: string; values: Value[]; literals: Exclude<Value, null>[] }> = {
@@ -120,5 +121,29 @@ describe('predicates in JSON', () => {
       }),
       { numRuns: 200, seed: 3 },
     );
+  });
+});
+
+describe.each(testServers())('text the model may order by code point ($name)', ({ url }) => {
+  it('two texts collationSafe() accepts order alike under every collation the server has (ICU, libc), as by code point', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ name: string }>(
+        `SELECT collname AS name FROM pg_collation WHERE collname IN ('C', 'ucs_basic', 'C.utf8', 'en_US.utf8', 'en_US', 'und-x-icu', 'en-x-icu', 'de-x-icu', 'sv-x-icu', 'fr-x-icu')`,
+      );
+      const collations = rows.map((r) => r.name);
+      expect(collations.length).toBeGreaterThan(0);
+      const text = fc.array(fc.constantFrom('a', 'b', 'z', 'A', 'B', '1', '9', ' ', '-', 'é', 'É'), { maxLength: 4 }).map((chars) => chars.join(''));
+      const pairs = fc.sample(fc.tuple(text, text).filter(([a, b]) => a !== b && collationSafe(a, b)), { numRuns: 300, seed: 11 });
+      for (const collation of collations) {
+        const sql = pairs.map((_, i) => `$${2 * i + 1}::text < $${2 * i + 2}::text COLLATE "${collation}"`).join(', ');
+        const result = await client.query({ text: `SELECT ARRAY[${sql}] AS v`, values: pairs.flat() });
+        const server = (result.rows[0] as { v: boolean[] }).v;
+        pairs.forEach(([a, b], i) => expect(server[i], `${JSON.stringify(a)} < ${JSON.stringify(b)} under ${collation}`).toBe(compareCodePoints(a, b) < 0));
+      }
+    } finally {
+      await client.end();
+    }
   });
 });
