@@ -45,6 +45,13 @@ CREATE TABLE payments (
   amount numeric(10,2) NOT NULL CHECK (amount > 0),
   currency character varying(3) NOT NULL CHECK (upper(currency) = ANY (ARRAY['USD', 'EUR']))
 );
+CREATE TABLE tickets (
+  id bigint PRIMARY KEY,
+  queue_number integer NOT NULL CHECK (queue_number >= 100),
+  rank integer NOT NULL CHECK (rank < 0),
+  closed_at timestamp(6) without time zone
+);
+CREATE UNIQUE INDEX index_tickets_open_queue_number ON tickets (queue_number) WHERE closed_at IS NULL;
 CREATE TABLE refunds (
   id bigint PRIMARY KEY,
   refunded_at timestamp without time zone CHECK (refunded_at >= '2020-01-01'),
@@ -91,6 +98,16 @@ describe.each(testServers())('init on comparison predicates and CHECKs ($name)',
     expect(text).toContain('[-1,0,1,2,null]');
     // lower()/upper(): the value and its other case, which the folded comparison must treat alike.
     expect(text).toContain('"admin","ADMIN","owner","OWNER"');
+  });
+
+  it('a CHECK on a key or per-row column narrows its values instead of dropping the rule', () => {
+    const proposal = inferConfig(catalog);
+    const tickets = proposal.rules.find((r) => r.kind === 'rule' && r.binding.table === 'tickets' && r.binding.template === 'scoped-unique');
+    expect(tickets, 'the tickets rule is proposed').toBeDefined();
+    const binding = (tickets as { binding: { columns: Record<string, { values: number[] }>; perRow: Record<string, { values: number[] }> } }).binding;
+    expect(binding.columns.queue_number!.values.length).toBe(2);
+    expect(binding.columns.queue_number!.values.every((v) => v >= 100)).toBe(true);
+    expect(binding.perRow.rank!.values.every((v) => v < 0)).toBe(true);
   });
 
   it('the rules pass on the schema they came from, and each broken copy is caught', async () => {
