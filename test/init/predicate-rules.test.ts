@@ -47,11 +47,12 @@ CREATE TABLE payments (
 );
 CREATE TABLE tickets (
   id bigint PRIMARY KEY,
+  board_id bigint NOT NULL,
   queue_number integer NOT NULL CHECK (queue_number >= 100),
   rank integer NOT NULL CHECK (rank < 0),
   closed_at timestamp(6) without time zone
 );
-CREATE UNIQUE INDEX index_tickets_open_queue_number ON tickets (queue_number) WHERE closed_at IS NULL;
+CREATE UNIQUE INDEX index_tickets_open_queue_number ON tickets (board_id, queue_number) WHERE closed_at IS NULL;
 CREATE TABLE refunds (
   id bigint PRIMARY KEY,
   refunded_at timestamp without time zone CHECK (refunded_at >= '2020-01-01'),
