@@ -23,7 +23,7 @@ export type { ExecutionVerdict, VerdictKind } from './engine/verdict.ts';
 // Specs, fixtures and reports.
 export { loadSpecs, loadSpecFile, type LoadedSpec } from './spec/loader.ts';
 export { defineConfig, loadConfig, findConfig, type PgconformConfig, type LoadedConfig } from './config/config-file.ts';
-export { bindRule, ruleBindingSchema, type RuleBinding, type PoolBinding, type PredicateBinding } from './config/rule-binding.ts';
+export { bindRule, ruleBindingSchema, type RuleBinding, type PoolBinding, type PredicateBinding, type OperandBinding } from './config/rule-binding.ts';
 export { loadRuleSet, type RuleSetOptions } from './config/rule-set.ts';
 export { inferConfig } from './init/infer-config.ts';
 export { renderConfig, type ConfigFormat, type ConfigHeader } from './init/config-writer.ts';

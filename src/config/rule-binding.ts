@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { atMostOneChild } from '../rules/at-most-one-child.ts';
 import { childRequiresParent } from '../rules/child-requires-parent.ts';
 import { emailPool, idPool, namePool, valuePool, withNull, type Pool } from '../rules/pool.ts';
-import type { Predicate } from '../rules/predicate.ts';
+import type { ComparisonOp, Predicate } from '../rules/predicate.ts';
 import { rowPredicate } from '../rules/row-predicate.ts';
 import type { Row, Rule, Value } from '../rules/rule.ts';
 import { scopedUnique } from '../rules/scoped-unique.ts';
@@ -26,10 +26,24 @@ const poolSchema = z.union([
 export type PoolBinding = z.infer<typeof poolSchema>;
 
 const column = z.string().min(1);
-/** A three-valued predicate in JSON: {"eq": ["status", "open"]}, {"isNull": "archived_at"}, {"and": [...]}. */
+/** A column in a comparison: "email", or {"lower": "email"} / {"upper": "code"} for a case-folded one. */
+const operandSchema = z.union([column, z.strictObject({ lower: column }), z.strictObject({ upper: column })]);
+const literal = z.union([z.string(), z.number(), z.boolean()]);
+const COMPARISONS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const satisfies readonly ComparisonOp[];
+/**
+ * A three-valued predicate in JSON: {"eq": ["status", "open"]}, {"ge": ["created_at", "2024-01-01"]},
+ * {"in": [{"lower": "role"}, ["admin", "owner"]]}, {"isNull": "archived_at"}, {"and": [...]}.
+ */
 const predicateSchema: z.ZodType<PredicateBinding> = z.lazy(() =>
   z.union([
-    z.strictObject({ eq: z.tuple([column, z.union([z.string(), z.number(), z.boolean()])]) }),
+    z.strictObject({ eq: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ ne: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ lt: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ le: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ gt: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ ge: z.tuple([operandSchema, literal]) }),
+    z.strictObject({ in: z.tuple([operandSchema, z.array(value).min(1)]) }),
+    z.strictObject({ notIn: z.tuple([operandSchema, z.array(value).min(1)]) }),
     z.strictObject({ isNull: column }),
     z.strictObject({ isNotNull: column }),
     z.strictObject({ isTrue: column }),
@@ -40,9 +54,18 @@ const predicateSchema: z.ZodType<PredicateBinding> = z.lazy(() =>
     z.strictObject({ not: predicateSchema }),
   ]),
 );
+/** A column in a comparison as written in a configuration file. */
+export type OperandBinding = string | { lower: string } | { upper: string };
 /** A predicate as written in a configuration file. */
 export type PredicateBinding =
-  | { eq: [string, string | number | boolean] }
+  | { eq: [OperandBinding, string | number | boolean] }
+  | { ne: [OperandBinding, string | number | boolean] }
+  | { lt: [OperandBinding, string | number | boolean] }
+  | { le: [OperandBinding, string | number | boolean] }
+  | { gt: [OperandBinding, string | number | boolean] }
+  | { ge: [OperandBinding, string | number | boolean] }
+  | { in: [OperandBinding, Value[]] }
+  | { notIn: [OperandBinding, Value[]] }
   | { isNull: string }
   | { isNotNull: string }
   | { isTrue: string }
@@ -225,11 +248,18 @@ function nullable(pool: Pool, add: boolean | undefined): Pool {
 
 /** Converts a JSON predicate to the template's predicate. */
 export function toPredicate(binding: PredicateBinding): Predicate {
-  if ('eq' in binding) return { op: 'eq', column: binding.eq[0], value: binding.eq[1] };
+  for (const op of COMPARISONS) {
+    if (op in binding) {
+      const [operand, literalValue] = (binding as Record<ComparisonOp, [OperandBinding, Exclude<Value, null>]>)[op];
+      return { op, ...toOperand(operand), value: literalValue };
+    }
+  }
+  if ('in' in binding) return { op: 'in', ...toOperand(binding.in[0]), values: binding.in[1] };
+  if ('notIn' in binding) return { op: 'notIn', ...toOperand(binding.notIn[0]), values: binding.notIn[1] };
   if ('and' in binding) return { op: 'and', of: binding.and.map(toPredicate) };
   if ('or' in binding) return { op: 'or', of: binding.or.map(toPredicate) };
   if ('not' in binding) return { op: 'not', of: toPredicate(binding.not) };
-  const [op, columnName] = Object.entries(binding)[0] as [Exclude<Predicate['op'], 'eq' | 'and' | 'or' | 'not'>, string];
+  const [op, columnName] = Object.entries(binding)[0] as [Extract<Predicate['op'], 'isNull' | 'isNotNull' | 'isTrue' | 'isFalse' | 'isNotTrue'>, string];
   return { op, column: columnName };
 }
 
@@ -237,7 +267,16 @@ export function toPredicate(binding: PredicateBinding): Predicate {
 export function fromPredicate(predicate: Predicate): PredicateBinding {
   switch (predicate.op) {
     case 'eq':
-      return { eq: [predicate.column, predicate.value] };
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
+      return { [predicate.op]: [fromOperand(predicate), predicate.value] } as PredicateBinding;
+    case 'in':
+      return { in: [fromOperand(predicate), [...predicate.values]] };
+    case 'notIn':
+      return { notIn: [fromOperand(predicate), [...predicate.values]] };
     case 'and':
       return { and: predicate.of.map(fromPredicate) };
     case 'or':
@@ -247,6 +286,15 @@ export function fromPredicate(predicate: Predicate): PredicateBinding {
     default:
       return { [predicate.op]: predicate.column } as PredicateBinding;
   }
+}
+
+function toOperand(binding: OperandBinding): { column: string; fold?: 'lower' | 'upper' } {
+  if (typeof binding === 'string') return { column: binding };
+  return 'lower' in binding ? { column: binding.lower, fold: 'lower' } : { column: binding.upper, fold: 'upper' };
+}
+
+function fromOperand(predicate: { column: string; fold?: 'lower' | 'upper' }): OperandBinding {
+  return predicate.fold ? ({ [predicate.fold]: predicate.column } as OperandBinding) : predicate.column;
 }
 
 function setupSql(setup: z.infer<typeof setupSchema> | undefined, pools: PoolRegistry): string {

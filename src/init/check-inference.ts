@@ -3,8 +3,8 @@ import { fromPredicate, type PoolBinding } from '../config/rule-binding.ts';
 import { and, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
-import { domainValues, fillerValue, idPoolFor, otherValue, singular } from './column-values.ts';
-import { checkPasses, comparedValues } from './predicate-text.ts';
+import { collationSafeValues, domainValues, fillerValue, idPoolFor, otherValue, singular, valuesAround } from './column-values.ts';
+import { checkPasses, comparedLiterals, comparedValues } from './predicate-text.ts';
 import { draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { columnPool, product, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
 import { otherKeysOf, otherTriggers } from './unique-inference.ts';
@@ -48,15 +48,18 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
   const pools = new Map<string, ColumnPool>();
   const compared = new Map<string, Value[]>();
   for (const p of predicates) for (const [c, values] of comparedValues(p)) compared.set(c, [...(compared.get(c) ?? []), ...values]);
+  const literals = predicates.flatMap(comparedLiterals);
 
   for (const columnName of columns) {
     const column = facts.column(table, columnName)!;
     const values: Value[] = [];
-    for (const v of [...(compared.get(columnName) ?? []), ...domainValues(column)]) if (!values.some((w) => String(w) === String(v))) values.push(v);
+    // Both sides of every cut-off (below, equal, above), and the other case of a lower()/upper() comparison.
+    const around = literals.filter((l) => l.column === columnName).flatMap((l) => valuesAround(column, l));
+    for (const v of [...(compared.get(columnName) ?? []), ...around, ...domainValues(column)]) if (!values.some((w) => String(w) === String(v))) values.push(v);
     let pool: ColumnPool | undefined;
     if (values.length > 0) {
       const other = otherValue(column, values);
-      pool = columnPool(other === undefined ? values : [...values, other]);
+      pool = columnPool(collationSafeValues(column, other === undefined ? values : [...values, other], literals));
     } else {
       // Compared with nothing, only tested for NULL: a few real values (parent ids where it is a foreign key).
       const reference = facts.reference(table, columnName);

@@ -2,6 +2,8 @@ import type { CatalogColumn, CatalogTable } from '../catalog/catalog.ts';
 import type { PoolBinding } from '../config/rule-binding.ts';
 import { emailPool, namePool, stableUuid } from '../rules/pool.ts';
 import type { Value } from '../rules/rule.ts';
+import { collationSafe, shiftInstant } from '../rules/value-order.ts';
+import type { ComparedLiteral } from './predicate-text.ts';
 
 // What init writes into a column: small pools for the columns a rule reads, and plain filler values
 // for the NOT NULL columns it does not (setup rows, per-row values). Chosen from the column's type.
@@ -310,4 +312,55 @@ export function poolValues(pool: PoolBinding): Value[] {
   if ('values' in pool) return [...pool.values, ...(pool.nullable && !pool.values.includes(null) ? [null] : [])];
   if ('emails' in pool) return [...emailPool(pool.emails, { seed: pool.seed, caseVariants: pool.caseVariants }).values];
   return [...namePool(pool.names, pool.seed).values];
+}
+
+/**
+ * Values on every side of a literal a predicate compares the column with: below, equal and above a
+ * cut-off (a day or a second around a date or timestamp, one around a number, a prefix and an extension
+ * of a text, whose order no collation changes); the value in the other case for lower()/upper().
+ */
+export function valuesAround(column: CatalogColumn, literal: ComparedLiteral): Value[] {
+  const { value, op, fold } = literal;
+  if (fold) {
+    const text = String(value);
+    const other = fold === 'lower' ? text.toUpperCase() : text.toLowerCase();
+    const around = op === 'eq' || op === 'ne' || op === 'in' || op === 'notIn' ? [text, other] : [text.slice(0, -1), text, text + (fold === 'lower' ? 'x' : 'X')];
+    return around.filter((v, i) => v !== '' || i > 0).map((v) => textValue(column, v));
+  }
+  if (op === 'eq' || op === 'ne' || op === 'in' || op === 'notIn') return [value];
+  switch (typeClass(column)) {
+    case 'integer': {
+      const n = Number(value);
+      return Number.isInteger(n) ? [n - 1, n, n + 1] : [Math.floor(n), Math.ceil(n)];
+    }
+    case 'numeric':
+      return [Number(value) - 1, Number(value), Number(value) + 1];
+    case 'date': {
+      const day = String(value).slice(0, 10);
+      return [shiftInstant(day, -86_400), day, shiftInstant(day, 86_400)].filter((v): v is string => v !== undefined);
+    }
+    case 'timestamp':
+      return [shiftInstant(String(value), -1), String(value), shiftInstant(String(value), 1)].filter((v): v is string => v !== undefined);
+    case 'text': {
+      const text = String(value);
+      const longer = textValue(column, `${text}x`);
+      return [...(text ? [text.slice(0, -1)] : []), text, ...(longer !== text ? [longer] : [])];
+    }
+    default:
+      return [value];
+  }
+}
+
+/**
+ * The values of a pool whose order against the column's text cut-offs is the same under every
+ * collation (see collationSafe): the model orders text by code point, the server by its collation.
+ */
+export function collationSafeValues(column: CatalogColumn, values: readonly Value[], literals: readonly ComparedLiteral[]): Value[] {
+  const cutOffs = literals.filter((l) => l.column === column.name && (l.fold || typeClass(column) === 'text') && !['eq', 'ne', 'in', 'notIn'].includes(l.op));
+  if (cutOffs.length === 0) return [...values];
+  return values.filter((v) => v === null || cutOffs.every((l) => collationSafe(foldText(String(v), l.fold), String(l.value))));
+}
+
+function foldText(text: string, fold: ComparedLiteral['fold']): string {
+  return fold === 'lower' ? text.toLowerCase() : fold === 'upper' ? text.toUpperCase() : text;
 }

@@ -3,7 +3,8 @@ import type { PoolBinding } from '../config/rule-binding.ts';
 import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
-import { idMember, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular } from './column-values.ts';
+import { idMember, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular, valuesAround } from './column-values.ts';
+import { comparedLiterals } from './predicate-text.ts';
 import { TODO_POOL } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
 
@@ -268,6 +269,7 @@ export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: Read
   problems.push(...planParents(facts, table, planned, plan));
   const taken = new Set([...pools.keys(), ...keyColumns]);
   const perRow = perRowColumns(facts, table, taken, plan, keySlots(primaryKey));
+  narrowPerRow(facts, table, perRow.perRow);
   problems.push(...perRow.problems, ...plan.problems);
   // The plan holds this set: pools named by per-row fillers are bound too.
   for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
@@ -277,4 +279,45 @@ export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: Read
 /** The key as a binding writes it: a placeholder that does not load when init found none. */
 export function keyBinding(key: KeyBinding | { problem: string }, table: CatalogTable): KeyBinding {
   return 'problem' in key ? { column: table.primaryKey.join(', ') || 'TODO', pool: TODO_POOL } : key;
+}
+
+/** How far from a CHECK's cut-off init looks for values it lets through (in the column's unit: 1, a day, a second). */
+const SPREAD = [1, 2, 10, 100];
+
+/**
+ * Values of one column that every read CHECK on that column alone lets through (not FALSE; NULL never
+ * offered), `count` of them where possible: the given ones that pass first, then values around the
+ * CHECKs' cut-offs. Undefined when none pass, or when no CHECK on the column alone rejects a given value.
+ */
+export function valuesPassingChecks(
+  column: CatalogColumn,
+  given: readonly Value[],
+  checks: readonly { readonly predicate: Predicate }[],
+  count: number,
+): Value[] | undefined {
+  const own = checks.filter((c) => predicateColumns(c.predicate).every((name) => name === column.name));
+  const passes = (v: Value) => v !== null && own.every((c) => evaluate(c.predicate, { [column.name]: v }) !== false);
+  if (given.every(passes)) return undefined;
+  const candidates: Value[] = [...given];
+  for (const { predicate } of own) {
+    for (const literal of comparedLiterals(predicate)) {
+      candidates.push(...valuesAround(column, literal));
+      if (typeof literal.value === 'number') for (const step of SPREAD) candidates.push(literal.value - step, literal.value + step);
+    }
+  }
+  const found: Value[] = [];
+  for (const v of candidates) if (passes(v) && !found.some((f) => String(f) === String(v))) found.push(v);
+  return found.length > 0 ? found.slice(0, count) : undefined;
+}
+
+/** Per-row values a CHECK on their column alone rejects (a filler 1 where `priority < 0`) replaced by values it lets through. */
+function narrowPerRow(facts: CatalogFacts, table: CatalogTable, perRow: Record<string, PoolBinding>): void {
+  const checks = facts.checks(table).flatMap((c) => (c.parsed.ok ? [{ predicate: c.parsed.predicate }] : []));
+  for (const [name, binding] of Object.entries(perRow)) {
+    const column = facts.column(table, name);
+    if (!column || Array.isArray(binding) || !('values' in binding)) continue;
+    const passing = valuesPassingChecks(column, binding.values, checks, binding.values.length);
+    // Fewer passing values than slots repeat: a repeated value beats a row the CHECK rejects.
+    if (passing) perRow[name] = { ...binding, values: binding.values.map((_, i) => passing[i % passing.length]!) };
+  }
 }

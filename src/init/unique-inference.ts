@@ -3,10 +3,10 @@ import { fromPredicate, type PoolBinding } from '../config/rule-binding.ts';
 import { predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
-import { domainValues, fillerValue, otherValue, typeClass } from './column-values.ts';
-import { comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
+import { collationSafeValues, domainValues, fillerValue, otherValue, poolNameOf, typeClass, valuesAround } from './column-values.ts';
+import { comparedLiterals, comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
 import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
-import { columnPool, keyColumnPool, passChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
+import { columnPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding } from './table-pools.ts';
 
 /** Values per key column: two, so that keys collide often. */
 const KEY_VALUES = 2;
@@ -78,17 +78,26 @@ function buildRule(
 
   const checkValues = new Map<string, Value[]>();
   for (const check of checks) if (check.parsed.ok) for (const [c, values] of comparedValues(check.parsed.predicate)) checkValues.set(c, [...(checkValues.get(c) ?? []), ...values]);
+  const readChecks = checks.flatMap((c) => (c.parsed.ok ? [{ name: c.constraint.name, predicate: c.parsed.predicate }] : []));
+  const literals = scopes.flatMap((s) => (s.where ? comparedLiterals(s.where) : []));
 
   for (const columnName of keyColumns) {
     const column = facts.column(table, columnName)!;
     const fold = scopes.some((s) => s.fold.includes(columnName));
     // A key column a CHECK lists values for (a status in the key) takes those values, not made-up ones.
     const listed = facts.reference(table, columnName) ? [] : unique(checkValues.get(columnName) ?? []);
-    const pool = listed.length > 0 ? columnPool(listed.slice(0, KEY_VALUES + 1)) : keyColumnPool(facts, table, column, KEY_VALUES, fold);
+    let pool = listed.length > 0 ? columnPool(listed.slice(0, KEY_VALUES + 1)) : keyColumnPool(facts, table, column, KEY_VALUES, fold);
+    // A CHECK on the key column alone (sequential_id > 0) narrows its values rather than dropping the rule.
+    const passing = pool && !facts.reference(table, columnName) ? valuesPassingChecks(column, pool.values, readChecks, KEY_VALUES) : undefined;
+    if (passing) pool = columnPool({ values: passing, name: poolNameOf(columnName) });
     if (!pool) {
       problems.push(`key column ${columnName} is of type ${column.type}, for which init has no values`);
       pools.set(columnName, { binding: TODO_POOL, values: [] });
       continue;
+    }
+    // A key column the predicate also orders as text: its values must order alike under every collation.
+    if (collationSafeValues(column, pool.values, literals).length < pool.values.length) {
+      problems.push(`key column ${columnName} is compared by order in a predicate, and its values ${JSON.stringify(pool.values)} may order differently under the server's collation than the model's code-point order: give it values that are letters of one case or prefixes of the cut-off`);
     }
     // NULL keys never collide in a unique index, unless it says NULLS NOT DISTINCT (which the template does not model).
     const nullable = !column.notNull && !scopes.some((s) => s.nullsNotDistinct && s.key.includes(columnName));
@@ -99,9 +108,12 @@ function buildRule(
     const column = facts.column(table, columnName)!;
     const compared = scopes.flatMap((s) => (s.where ? (comparedValues(s.where).get(columnName) ?? []) : []));
     keep.set(columnName, compared);
-    const values = unique([...compared, ...(checkValues.get(columnName) ?? []), ...domainValues(column)]);
-    const other = values.length > 0 ? otherValue(column, values) : undefined;
-    if (other !== undefined) values.push(other);
+    // Both sides of every cut-off (below, equal, above), and the other case of a lower()/upper() comparison.
+    const around = literals.filter((l) => l.column === columnName).flatMap((l) => valuesAround(column, l));
+    const candidates = unique([...compared, ...around, ...(checkValues.get(columnName) ?? []), ...domainValues(column)]);
+    const other = candidates.length > 0 ? otherValue(column, candidates) : undefined;
+    if (other !== undefined) candidates.push(other);
+    const values = collationSafeValues(column, candidates, literals);
     if (values.length === 0 || (column.notNull && values.length < 2 && typeClass(column) !== 'boolean')) {
       const filler = fillerValue(table, column, 0);
       if (filler !== undefined && !values.some((v) => String(v) === String(filler))) values.push(filler);
@@ -115,7 +127,6 @@ function buildRule(
     pools.set(columnName, columnPool(values));
   }
 
-  const readChecks = checks.flatMap((c) => (c.parsed.ok ? [{ name: c.constraint.name, predicate: c.parsed.predicate }] : []));
   problems.push(...passChecks(pools, readChecks, keep));
   for (const check of checks) {
     if (!check.parsed.ok && check.constraint.columns.some((c) => pools.has(c))) {
@@ -132,7 +143,7 @@ function buildRule(
 
   const comment = [
     ...scopes.map((s) => `Inferred from ${s.object}: ${s.definition}`),
-    `Key columns get ${KEY_VALUES} values each so that keys collide; predicate columns take the values the predicate and the CHECKs name, another one, and NULL where the column allows it.`,
+    `Key columns get ${KEY_VALUES} values each so that keys collide; predicate columns take the values the predicate and the CHECKs name, values on both sides of each cut-off, another one, and NULL where the column allows it.`,
     ...(predicateCols.length ? [`Updates move rows in and out of the predicate: ${predicateCols.join(', ')}.`] : []),
     ...others.comment,
     ...otherTriggers(facts, table),

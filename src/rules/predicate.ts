@@ -1,14 +1,52 @@
 import type { Row, Rule, Value } from './rule.ts';
+import { compareToLiteral } from './value-order.ts';
+
+/** Case folding applied to a text column before it is compared: PostgreSQL's lower() or upper(). */
+export type Fold = 'lower' | 'upper';
+/** A column as a comparison reads it: its name, or its value case-folded (`lower('email')`). */
+export type ColumnOperand = string | { readonly column: string; readonly fold: Fold };
+/** The comparison operators: =, <>, <, <=, >, >=. */
+export type ComparisonOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** A condition on one row, evaluated with SQL's three-valued logic in both SQL and the model. */
 export type Predicate =
-  | { readonly op: 'eq'; readonly column: string; readonly value: Exclude<Value, null> }
+  | { readonly op: ComparisonOp; readonly column: string; readonly value: Exclude<Value, null>; readonly fold?: Fold }
+  | { readonly op: 'in' | 'notIn'; readonly column: string; readonly values: readonly Value[]; readonly fold?: Fold }
   | { readonly op: 'isNull' | 'isNotNull' | 'isTrue' | 'isFalse' | 'isNotTrue'; readonly column: string }
   | { readonly op: 'and' | 'or'; readonly of: readonly Predicate[] }
   | { readonly op: 'not'; readonly of: Predicate };
 
+/** A comparison or membership leaf: NULL when its column is NULL. */
+export type ValuePredicate = Extract<Predicate, { readonly fold?: Fold }>;
+
+const comparison =
+  (op: ComparisonOp) =>
+  (column: ColumnOperand, value: Exclude<Value, null>): Predicate => ({ op, ...operand(column), value });
+
+function operand(column: ColumnOperand): { column: string; fold?: Fold } {
+  return typeof column === 'string' ? { column } : { column: column.column, fold: column.fold };
+}
+
 /** column = value (NULL when the column is NULL, as in SQL). */
-export const eq = (column: string, value: Exclude<Value, null>): Predicate => ({ op: 'eq', column, value });
+export const eq = comparison('eq');
+/** column <> value (NULL when the column is NULL). */
+export const ne = comparison('ne');
+/** column < value: numbers numerically, dates and timestamps by instant, other text by code point (see value-order.ts). */
+export const lt = comparison('lt');
+/** column <= value (ordered as lt). */
+export const le = comparison('le');
+/** column > value (ordered as lt). */
+export const gt = comparison('gt');
+/** column >= value (ordered as lt). */
+export const ge = comparison('ge');
+/** column IN (values): also `= ANY (ARRAY[…])`; NULL when the column is NULL, or when no value matches and the list holds NULL. */
+export const isIn = (column: ColumnOperand, values: readonly Value[]): Predicate => ({ op: 'in', ...operand(column), values: [...values] });
+/** column NOT IN (values): also `<> ALL (ARRAY[…])`; never TRUE when the list holds NULL. */
+export const notIn = (column: ColumnOperand, values: readonly Value[]): Predicate => ({ op: 'notIn', ...operand(column), values: [...values] });
+/** lower(column), for a comparison: `eq(lower('email'), 'a@example.com')`. */
+export const lower = (column: string): ColumnOperand => ({ column, fold: 'lower' });
+/** upper(column), for a comparison. */
+export const upper = (column: string): ColumnOperand => ({ column, fold: 'upper' });
 /** column IS NULL */
 export const isNull = (column: string): Predicate => ({ op: 'isNull', column });
 /** column IS NOT NULL */
@@ -26,6 +64,18 @@ export const or = (...of: Predicate[]): Predicate => ({ op: 'or', of });
 /** SQL NOT. */
 export const not = (of: Predicate): Predicate => ({ op: 'not', of });
 
+/** Whether a predicate is a comparison or membership leaf. */
+export function isValuePredicate(p: Predicate): p is ValuePredicate {
+  return p.op in SQL_OPERATORS || p.op === 'in' || p.op === 'notIn';
+}
+
+const SQL_OPERATORS: Record<ComparisonOp, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' };
+
+/** The SQL operator of a comparison. */
+export function sqlOperator(op: ComparisonOp): string {
+  return SQL_OPERATORS[op];
+}
+
 /** SQL literal for a value from a spec (spec values, never user input, are inlined). */
 export function sqlLiteral(value: Value): string {
   if (value === null) return 'NULL';
@@ -41,8 +91,15 @@ export function sqlLiteral(value: Value): string {
 export function predicateSql(predicate: Predicate, column: (name: string) => string, params?: Value[]): string {
   switch (predicate.op) {
     case 'eq':
-      if (params) params.push(predicate.value);
-      return `${column(predicate.column)} = ${params ? `$${params.length}` : sqlLiteral(predicate.value)}`;
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
+      return `${folded(predicate, column)} ${SQL_OPERATORS[predicate.op]} ${valueSql(predicate.value, params)}`;
+    case 'in':
+    case 'notIn':
+      return `${folded(predicate, column)} ${predicate.op === 'in' ? 'IN' : 'NOT IN'} (${predicate.values.map((v) => valueSql(v, params)).join(', ')})`;
     case 'isNull':
       return `${column(predicate.column)} IS NULL`;
     case 'isNotNull':
@@ -61,12 +118,36 @@ export function predicateSql(predicate: Predicate, column: (name: string) => str
   }
 }
 
+function folded(predicate: ValuePredicate, column: (name: string) => string): string {
+  return predicate.fold ? `${predicate.fold}(${column(predicate.column)})` : column(predicate.column);
+}
+
+function valueSql(value: Value, params: Value[] | undefined): string {
+  if (!params) return sqlLiteral(value);
+  params.push(value);
+  return `$${params.length}`;
+}
+
 /** Evaluates a predicate on a row: true, false, or null (unknown), exactly as SQL would. */
 export function evaluate(predicate: Predicate, row: Row): boolean | null {
   switch (predicate.op) {
-    case 'eq': {
-      const value = row[predicate.column] ?? null;
-      return value === null ? null : sameValue(value, predicate.value);
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge': {
+      const value = foldedValue(predicate, row);
+      return value === null ? null : holds(predicate.op, compareToLiteral(value, predicate.value));
+    }
+    case 'in':
+    case 'notIn': {
+      // x IN (a, b) is x = a OR x = b; NOT IN is its negation: a NULL in the list makes a miss unknown.
+      const value = foldedValue(predicate, row);
+      if (value === null) return null;
+      const found = predicate.values.some((v) => v !== null && compareToLiteral(value, v) === 0);
+      const member = found ? true : predicate.values.includes(null) ? null : false;
+      return member === null ? null : predicate.op === 'in' ? member : !member;
     }
     case 'isNull':
       return (row[predicate.column] ?? null) === null;
@@ -100,6 +181,30 @@ export function evaluate(predicate: Predicate, row: Row): boolean | null {
       const value = evaluate(predicate.of, row);
       return value === null ? null : !value;
     }
+  }
+}
+
+function foldedValue(predicate: ValuePredicate, row: Row): Value {
+  const value = row[predicate.column] ?? null;
+  if (value === null || !predicate.fold) return value;
+  // JavaScript's case mapping: the server's on ASCII under every locale (beyond ASCII it depends on LC_CTYPE).
+  return predicate.fold === 'lower' ? String(value).toLowerCase() : String(value).toUpperCase();
+}
+
+function holds(op: ComparisonOp, order: number): boolean {
+  switch (op) {
+    case 'eq':
+      return order === 0;
+    case 'ne':
+      return order !== 0;
+    case 'lt':
+      return order < 0;
+    case 'le':
+      return order <= 0;
+    case 'gt':
+      return order > 0;
+    case 'ge':
+      return order >= 0;
   }
 }
 
