@@ -8,7 +8,7 @@ import type { Corpus } from '../corpus/corpus.ts';
 import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import type { CanonicalValues } from '../values/canonical-values.ts';
-import { readValueClasses } from '../values/value-classes.ts';
+import { readRuleValues } from '../values/value-classes.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel, type ScenarioShape } from './scenario.ts';
@@ -175,12 +175,17 @@ async function checkReferences(sandbox: Sandbox, specs: readonly LoadedSpec[]): 
   try {
     const catalog = await readCatalog(client);
     for (const spec of specs) checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
-    const values = new Map<LoadedSpec, CanonicalValues>();
-    for (const spec of specs) values.set(spec, await readValueClasses(client, spec.rule, displayPath(spec.file)));
-    return values;
   } finally {
     await client.end().catch(() => undefined);
   }
+  const values = await readRuleValues(sandbox.settingsFor(sandbox.template), specs.map((spec) => ({ rule: spec.rule, where: displayPath(spec.file) })));
+  return new Map(
+    specs.map((spec) => {
+      const read = values.get(spec.rule)!;
+      if (isKitError(read)) throw read;
+      return [spec, read];
+    }),
+  );
 }
 
 /** Infrastructure failures become error verdicts; bad input (spec, schema, usage) stops the run. */

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { quoteIdent, quoteQualified } from '../db/connection.ts';
+import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
 import { isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
-import { KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Rule, Value } from '../rules/rule.ts';
 import { CanonicalValues, type ColumnClasses } from './canonical-values.ts';
 
@@ -51,6 +51,30 @@ export async function readValueClasses(client: pg.ClientBase, rule: Rule, where?
       refused.add(slot(found.column, found.index));
     }
   }
+}
+
+/**
+ * Every rule's values as the server sees them, read on one connection to `database` (a sandbox's template)
+ * before any scenario. Errors are values: a rule whose values its columns refuse gets its KitError, so that
+ * one rule's bad configuration is that rule's error while the others run. Infrastructure failures throw.
+ */
+export async function readRuleValues(
+  database: ConnectionSettings,
+  rules: ReadonlyArray<{ readonly rule: Rule; readonly where?: string }>,
+): Promise<Map<Rule, CanonicalValues | KitError>> {
+  const found = new Map<Rule, CanonicalValues | KitError>();
+  const client = await connect(database, { applicationName: 'pgconform-values' });
+  try {
+    for (const { rule, where } of rules) {
+      found.set(rule, await readValueClasses(client, rule, where).catch((error: unknown) => {
+        if (isKitError(error)) return error;
+        throw error;
+      }));
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return found;
 }
 
 /** The columns a rule writes values into, each once, with their distinct non-NULL values in the rule's order. */
