@@ -8,7 +8,7 @@ import type { Corpus } from '../corpus/corpus.ts';
 import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/schema-source.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import type { CanonicalValues } from '../values/canonical-values.ts';
-import { readValueClasses } from '../values/value-classes.ts';
+import { readRuleValues } from '../values/value-classes.ts';
 import { ScenarioExecutor, type Execution } from './executor.ts';
 import { GapClassifier } from './generator-gap.ts';
 import { setupError } from './setup-failure.ts';
@@ -200,22 +200,20 @@ async function catalogOf(sandbox: Sandbox): Promise<Catalog> {
  * sees them, or its problem (that rule's error verdict, exit 2; the other rules still run).
  */
 async function valuesOf(sandbox: Sandbox, catalog: Catalog, specs: readonly LoadedSpec[]): Promise<Map<LoadedSpec, CanonicalValues | KitError>> {
-  const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-catalog' });
-  try {
-    const values = new Map<LoadedSpec, CanonicalValues | KitError>();
-    for (const spec of specs) {
-      try {
-        checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
-        values.set(spec, await readValueClasses(client, spec.rule, displayPath(spec.file)));
-      } catch (error) {
-        if (!isKitError(error)) throw error;
-        values.set(spec, error);
-      }
+  const found = new Map<LoadedSpec, CanonicalValues | KitError>();
+  const named: LoadedSpec[] = [];
+  for (const spec of specs) {
+    try {
+      checkRuleReferences(catalog, spec.rule, displayPath(spec.file));
+      named.push(spec);
+    } catch (error) {
+      if (!isKitError(error)) throw error;
+      found.set(spec, error);
     }
-    return values;
-  } finally {
-    await client.end().catch(() => undefined);
   }
+  const values = await readRuleValues(sandbox.settingsFor(sandbox.template), named.map((spec) => ({ rule: spec.rule, where: displayPath(spec.file) })));
+  for (const spec of named) found.set(spec, values.get(spec.rule)!);
+  return found;
 }
 
 /** Failures of the server or the kit (exit 3), as opposed to a rule's bad input (exit 2). */

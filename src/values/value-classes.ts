@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { quoteIdent, quoteQualified } from '../db/connection.ts';
+import { connect, quoteIdent, quoteQualified, type ConnectionSettings } from '../db/connection.ts';
 import { isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
-import { KitError } from '../errors/kit-error.ts';
+import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Rule, Value } from '../rules/rule.ts';
 import { CanonicalValues, type ColumnClasses } from './canonical-values.ts';
 
@@ -13,8 +13,11 @@ interface WrittenColumn {
   readonly keys: string[];
 }
 
-/** Where the round trip keeps the values: a temporary table, dropped with the transaction that made it. */
-const SCRATCH = 'pg_temp.pgconform_values';
+/**
+ * Where the round trip keeps column c's values: a temporary table of its own (a NOT NULL domain never sees a
+ * filler NULL), dropped with the transaction that made it.
+ */
+const scratch = (c: number) => `pg_temp.pgconform_values_${c}`;
 
 /** Session settings that make the server's text of a value read back the same under any other session's settings. */
 const STABLE_TEXT = "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3";
@@ -42,15 +45,40 @@ export async function readValueClasses(client: pg.ClientBase, rule: Rule, where?
           cause: error,
         });
       }
-      if (!isServerError(error) || !/^2[23]/.test(error.code)) throw error;
-      // Some value was refused: find which, one at a time (only on this path).
-      const found = await findRefused(client, columns, refused);
-      if (!found) throw error;
-      if (found.failure.code.startsWith('22')) throw valueError(rule, found, where);
+      if (!isServerError(error) || !/^2[23]/.test(error.code) || refused.size > 0) throw error;
+      // Some value was refused: find which (only on this path).
+      const found = await findRefused(client, columns);
+      const wrongType = found.find((r) => !r.failure.code.startsWith('23'));
+      if (wrongType) throw valueError(rule, wrongType, where);
+      if (found.length === 0) throw error;
       // A constraint of the type itself (a domain CHECK) may be what the rule probes: such a value is never stored.
-      refused.add(slot(found.column, found.index));
+      for (const r of found) refused.add(slot(r.column, r.index));
     }
   }
+}
+
+/**
+ * Every rule's values as the server sees them, read on one connection to `database` (a sandbox's template)
+ * before any scenario. Errors are values: a rule whose values its columns refuse gets its KitError, so that
+ * one rule's bad configuration is that rule's error while the others run. Infrastructure failures throw.
+ */
+export async function readRuleValues(
+  database: ConnectionSettings,
+  rules: ReadonlyArray<{ readonly rule: Rule; readonly where?: string }>,
+): Promise<Map<Rule, CanonicalValues | KitError>> {
+  const found = new Map<Rule, CanonicalValues | KitError>();
+  const client = await connect(database, { applicationName: 'pgconform-values' });
+  try {
+    for (const { rule, where } of rules) {
+      found.set(rule, await readValueClasses(client, rule, where).catch((error: unknown) => {
+        if (isKitError(error)) return error;
+        throw error;
+      }));
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return found;
 }
 
 /** The columns a rule writes values into, each once, with their distinct non-NULL values in the rule's order. */
@@ -78,11 +106,13 @@ async function roundTrip(client: pg.ClientBase, columns: readonly WrittenColumn[
     await client.query('ROLLBACK');
     return columns.map((column, c): ColumnClasses => ({ table: column.table, column: column.column, type: types[c]!, equality: 'text', values: column.values, texts: column.values.map(() => null), classOf: column.values.map((_, i) => i) }));
   }
+  // One statement: an INSERT per column, each a data-modifying CTE; parameters take their column's type.
+  const inserts = columns.flatMap((_, c) => {
+    const own = rows.flatMap((row, i) => (row.c === c ? [`(${i}, $${i + 1})`] : []));
+    return own.length === 0 ? [] : [`s${c} AS (INSERT INTO ${scratch(c)} (i, v) VALUES ${own.join(', ')} RETURNING i, v::text AS text)`];
+  });
   const inserted = await client.query<{ i: number; text: string }>({
-    text:
-      `INSERT INTO ${SCRATCH} (i, ${columns.map((_, c) => `v${c}`).join(', ')}) VALUES ` +
-      rows.map((row, i) => `(${i}, ${columns.map((_, c) => (c === row.c ? `$${i + 1}` : 'NULL')).join(', ')})`).join(', ') +
-      ` RETURNING i, coalesce(${columns.map((_, c) => `v${c}::text`).join(', ')}) AS text`,
+    text: `WITH ${inserts.join(', ')} ${inserts.map((cte) => `SELECT i, text FROM ${cte.split(' ')[0]}`).join(' UNION ALL ')}`,
     values: rows.map((row) => row.value),
   });
   const texts = new Map(inserted.rows.map((r) => [r.i, r.text]));
@@ -104,13 +134,14 @@ async function roundTrip(client: pg.ClientBase, columns: readonly WrittenColumn[
   });
 }
 
-/** Opens the transaction and creates the scratch table: one column per written column, of its exact type. */
+/** Opens the transaction and creates a scratch table per written column, its value column of the column's exact type; returns the types. */
 async function createScratch(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<string[]> {
-  const select = columns.map((column, c) => `(NULL::${quoteQualified(column.table)}).${quoteIdent(column.column)} AS v${c}`);
-  const results = (await client.query(
-    `BEGIN; ${STABLE_TEXT}; CREATE TEMPORARY TABLE ${SCRATCH.split('.')[1]} ON COMMIT DROP AS SELECT 0 AS i, ${select.join(', ')} WITH NO DATA; ` +
-      `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = '${SCRATCH}'::regclass AND attnum > 1 ORDER BY attnum`,
-  )) as unknown as pg.QueryResult<{ type: string }>[];
+  const creates = columns.map(
+    (column, c) =>
+      `CREATE TEMPORARY TABLE ${scratch(c).split('.')[1]} ON COMMIT DROP AS SELECT 0 AS i, (NULL::${quoteQualified(column.table)}).${quoteIdent(column.column)} AS v WITH NO DATA`,
+  );
+  const types = columns.map((_, c) => `SELECT ${c} AS c, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = '${scratch(c)}'::regclass AND attname = 'v'`);
+  const results = (await client.query(`BEGIN; ${STABLE_TEXT}; ${creates.join('; ')}; SELECT type FROM (${types.join(' UNION ALL ')}) AS t ORDER BY c`)) as unknown as pg.QueryResult<{ type: string }>[];
   return results[results.length - 1]!.rows.map((r) => r.type);
 }
 
@@ -119,7 +150,7 @@ async function createScratch(client: pg.ClientBase, columns: readonly WrittenCol
  * transaction. A column whose type has no `=` (json, point, xml) is left out and compared by text.
  */
 async function equalitiesThenRollback(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<Map<number, Map<number, number>>> {
-  const query = (c: number) => `SELECT ${c} AS c, a.i, min(b.i) AS representative FROM ${SCRATCH} a JOIN ${SCRATCH} b ON a.v${c} = b.v${c} GROUP BY a.i`;
+  const query = (c: number) => `SELECT ${c} AS c, a.i, min(b.i) AS representative FROM ${scratch(c)} a JOIN ${scratch(c)} b ON a.v = b.v GROUP BY a.i`;
   type Equal = { c: number; i: number; representative: number };
   const collect = (rows: Equal[], into = new Map<number, Map<number, number>>()) => {
     for (const row of rows) into.set(row.c, (into.get(row.c) ?? new Map()).set(row.i, row.representative));
@@ -147,29 +178,35 @@ async function equalitiesThenRollback(client: pg.ClientBase, columns: readonly W
   return found;
 }
 
-/** The first value, not yet known to be refused, that the column's type refuses, with the server's error. */
-async function findRefused(
-  client: pg.ClientBase,
-  columns: readonly WrittenColumn[],
-  refused: ReadonlySet<string>,
-): Promise<{ column: number; index: number; failure: SqlFailure; type: string } | undefined> {
-  for (const [c, column] of columns.entries()) {
-    for (const [index, value] of column.values.entries()) {
-      if (refused.has(slot(c, index))) continue;
-      try {
-        const [type] = await createScratch(client, [column]);
+/** Every value the columns' types refuse, each with the server's error: one scratch transaction, a savepoint per value. */
+async function findRefused(client: pg.ClientBase, columns: readonly WrittenColumn[]): Promise<Refusal[]> {
+  const refusals: Refusal[] = [];
+  try {
+    const types = await createScratch(client, columns);
+    for (const [c, column] of columns.entries()) {
+      for (const [index, value] of column.values.entries()) {
+        await client.query('SAVEPOINT pgconform_probe');
         try {
-          await client.query({ text: `INSERT INTO ${SCRATCH} (i, v0) VALUES (0, $1)`, values: [value] });
+          await client.query({ text: `INSERT INTO ${scratch(c)} (i, v) VALUES (0, $1)`, values: [value] });
         } catch (error) {
-          if (isServerError(error)) return { column: c, index, failure: toSqlFailure(error), type: type! };
-          throw error;
+          if (!isServerError(error)) throw error;
+          refusals.push({ column: c, index, failure: toSqlFailure(error), type: types[c]! });
+          await client.query('ROLLBACK TO SAVEPOINT pgconform_probe');
         }
-      } finally {
-        await client.query('ROLLBACK').catch(() => undefined);
       }
     }
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
   }
-  return undefined;
+  return refusals;
+}
+
+/** A value a column's type refused. */
+interface Refusal {
+  readonly column: number;
+  readonly index: number;
+  readonly failure: SqlFailure;
+  readonly type: string;
 }
 
 function slot(column: number, index: number): string {
@@ -177,7 +214,7 @@ function slot(column: number, index: number): string {
 }
 
 /** One line: rule, key, column, type, value, the server's words, and what to write instead. */
-function valueError(rule: Rule, found: { column: number; index: number; failure: SqlFailure; type: string }, where: string | undefined): KitError {
+function valueError(rule: Rule, found: Refusal, where: string | undefined): KitError {
   const column = writtenColumns(rule)[found.column]!;
   const value = column.values[found.index]!;
   return new KitError(
