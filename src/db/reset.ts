@@ -58,7 +58,6 @@ export async function planReset(client: pg.ClientBase, options: ResetOptions = {
   // A partition is reset through its partitioned table.
   const wanted = options.tables ? new Set(all.filter((t) => options.tables!.has(t.name)).map((t) => t.root)) : undefined;
   const tables = all.filter((t) => t.name === t.root && (!wanted || wanted.has(t.name)));
-  const oids = tables.map((t) => t.oid);
   const { rows: edges } = await client.query<{ child: number; parent: number }>(
     `SELECT conrelid::int AS child, confrelid::int AS parent FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid`,
   );
@@ -68,26 +67,39 @@ export async function planReset(client: pg.ClientBase, options: ResetOptions = {
       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`,
   );
   const seeded = await seededTables(client, tables, options.contents);
-  const { rows: role } = await client.query<{ superuser: boolean }>('SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
-  const { rows: reactions } = await client.query<{ found: boolean }>(
-    `SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = ANY ($1) AND NOT tgisinternal AND tgtype & 8 <> 0)
-         OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = ANY ($1) AND ev_type = '4')
-         OR EXISTS (SELECT FROM pg_constraint WHERE contype = 'f' AND conrelid = confrelid AND conrelid = ANY ($1))
-         -- Restoring a seeded row fires its table's insert triggers and rules, and deleting a seeded row a
-         -- test case updated is refused while seeded rows of another table still reference it.
-         OR EXISTS (SELECT FROM pg_trigger WHERE tgrelid = ANY ($2) AND NOT tgisinternal AND tgtype & 4 <> 0)
-         OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = ANY ($2) AND ev_type = '3')
-         OR EXISTS (SELECT FROM pg_constraint WHERE contype = 'f' AND confrelid = ANY ($2) AND conrelid = ANY ($3)) AS found`,
-    [oids, seeded.map((t) => t.oid), [...seededOids(all, options.contents)]],
-  );
   const { order, cyclic } = childrenFirst(tables, edges);
+  const triggersOff = await superuser(client) && (cyclic || (await reactions(client, tables, seeded, seededOids(all, options.contents))));
   const byOid = new Map(seeded.map((t) => [t.oid, t]));
   const deletes = order.map((t) => (byOid.has(t.oid) ? `EXECUTE pgconform_prune_${t.oid};` : `DELETE FROM ${t.only ? 'ONLY ' : ''}${t.name};`));
   const restores = [...order].reverse().filter((t) => byOid.has(t.oid)).map((t) => `EXECUTE pgconform_restore_${t.oid};`);
   const restart = sequenceRestarts(sequences, options);
   const body = [...deletes, ...restores].join(' ');
-  const sql = role[0]?.superuser && (cyclic || reactions[0]?.found) ? `SET session_replication_role = replica; ${body} SET session_replication_role = DEFAULT; ${restart}` : `${body} ${restart}`;
+  const sql = triggersOff ? `SET session_replication_role = replica; ${body} SET session_replication_role = DEFAULT; ${restart}` : `${body} ${restart}`;
   return { prepare: seeded.map((t) => t.prepare).join('\n'), sql: sql.trim(), tables: order.map((t) => t.name) };
+}
+
+async function superuser(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ superuser: boolean }>('SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
+  return rows[0]?.superuser ?? false;
+}
+
+/**
+ * Whether the reset would set something off that children first cannot avoid: a trigger or rule on
+ * DELETE, a table referencing itself; for seeded tables, an insert trigger or rule the restore would
+ * fire, or a seeded row of another table referencing a seeded row a test case updated (deleting that
+ * row version is refused).
+ */
+async function reactions(client: pg.ClientBase, tables: readonly TableRow[], seeded: readonly TableRow[], allSeeded: ReadonlySet<number>): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = ANY ($1) AND NOT tgisinternal AND tgtype & 8 <> 0)
+         OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = ANY ($1) AND ev_type = '4')
+         OR EXISTS (SELECT FROM pg_constraint WHERE contype = 'f' AND conrelid = confrelid AND conrelid = ANY ($1))
+         OR EXISTS (SELECT FROM pg_trigger WHERE tgrelid = ANY ($2) AND NOT tgisinternal AND tgtype & 4 <> 0)
+         OR EXISTS (SELECT FROM pg_rewrite WHERE ev_class = ANY ($2) AND ev_type = '3')
+         OR EXISTS (SELECT FROM pg_constraint WHERE contype = 'f' AND confrelid = ANY ($2) AND conrelid = ANY ($3)) AS found`,
+    [tables.map((t) => t.oid), seeded.map((t) => t.oid), [...allSeeded]],
+  );
+  return rows[0]?.found ?? false;
 }
 
 /** SQL that empties every user table of a database and restarts every sequence (no seeded rows kept). */

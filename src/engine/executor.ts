@@ -98,8 +98,7 @@ export class ScenarioExecutor implements AsyncDisposable {
   /** The first reset covers every table: the database may hold what another rule left (diff and mutation reuse worker databases). */
   private fullResetSql = '';
   private fullResetDone = false;
-  /** What the reset after an execution covers. */
-  scope: ResetScope = { kind: 'all', reason: 'not prepared' };
+  private scopeOfReset: ResetScope = { kind: 'all', reason: 'not prepared' };
   /** The default isolation level each session connection was last set to. */
   private readonly sessionIsolation = new Map<number, IsolationLevel>();
   private snapshotSql = '';
@@ -143,6 +142,11 @@ export class ScenarioExecutor implements AsyncDisposable {
       await Promise.all([observer, ...sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
       throw error;
     }
+  }
+
+  /** What the reset after an execution covers: the tables an execution of the rule can write, or every table. */
+  get scope(): ResetScope {
+    return this.scopeOfReset;
   }
 
   /** Closes every connection. */
@@ -309,8 +313,8 @@ export class ScenarioExecutor implements AsyncDisposable {
     if (!contents) rememberContents(settings, (contents = await readTemplateContents(this.observer)));
     const full = await planReset(this.observer, { contents });
     if (full.prepare) await this.observer.query(full.prepare);
-    this.scope = await resetScope(this.observer, this.rule, contents);
-    const narrow = this.scope.kind === 'narrow' ? await planReset(this.observer, { contents, tables: this.scope.tables, sequences: this.scope.sequences }) : full;
+    const scope = (this.scopeOfReset = await resetScope(this.observer, this.rule, contents));
+    const narrow = scope.kind === 'narrow' ? await planReset(this.observer, { contents, tables: scope.tables, sequences: scope.sequences }) : full;
     this.fullResetSql = `${full.sql}\n${this.rule.setup}`;
     this.resetSql = `${narrow.sql}\n${this.rule.setup}`;
     this.snapshotSql = this.values.snapshotSql(this.rule.tables);
