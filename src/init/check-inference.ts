@@ -72,7 +72,7 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
   }
   const mayRejectNull = columns.filter((c) => facts.column(table, c)?.notNull);
 
-  const { primaryKey, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
+  const { primaryKey, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools, new Set(read.map((c) => c.constraint.name)));
   problems.push(...shapeProblems);
   const touching = unread.filter((check) => check.constraint.columns.some((c) => pools.has(c)));
   for (const check of touching) {

@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { findReferenceProblem } from '../catalog/rule-references.ts';
 import { bindRule, ruleBindingSchema } from '../config/rule-binding.ts';
 import { CatalogFacts } from './catalog-facts.ts';
+import { oracleOf } from './check-oracle.ts';
 import { inferCheckRules } from './check-inference.ts';
 import { inferForeignKeyRules } from './foreign-key-inference.ts';
 import { RuleIds, type DraftRule, type InitProposal, type ProposedRule } from './proposal.ts';
@@ -17,7 +18,7 @@ import { inferUniqueRules } from './unique-inference.ts';
  * cannot stand behind.
  */
 export function inferConfig(catalog: Catalog): InitProposal {
-  const facts = new CatalogFacts(catalog);
+  const facts = new CatalogFacts(catalog, oracleOf(catalog));
   const ids = new RuleIds();
   const foreignKeys = inferForeignKeyRules(facts, ids);
   const unique = inferUniqueRules(facts, ids, foreignKeys.consumed);

@@ -9,6 +9,7 @@ import { isServerError, toSqlFailure } from '../db/sql-failure.ts';
 import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { SchemaSource } from '../source/schema-source.ts';
 import { displayPath } from '../spec/loader.ts';
+import { CheckOracle, rememberOracle } from './check-oracle.ts';
 import { renderConfig, type ConfigFormat, type ConfigHeader } from './config-writer.ts';
 import { inferConfig } from './infer-config.ts';
 import type { InitProposal } from './proposal.ts';
@@ -22,7 +23,12 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
   try {
     const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-init' });
     try {
-      return await readCatalog(client);
+      const catalog = await readCatalog(client);
+      // The CHECKs' verdicts on candidate values, asked with SELECTs in a transaction that is rolled back.
+      await client.query('BEGIN');
+      rememberOracle(catalog, await CheckOracle.ask(client, catalog));
+      await client.query('ROLLBACK');
+      return catalog;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -40,7 +46,10 @@ export async function catalogOfDatabase(settings: ConnectionSettings): Promise<C
   try {
     await client.query('SET default_transaction_read_only = on');
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    return await readCatalog(client);
+    const catalog = await readCatalog(client);
+    // SELECTs only, in the same read-only transaction: the server's verdicts on CHECKs init cannot read.
+    rememberOracle(catalog, await CheckOracle.ask(client, catalog));
+    return catalog;
   } catch (error) {
     if (isKitError(error) || !isServerError(error)) throw error;
     const failure = toSqlFailure(error);

@@ -2,6 +2,7 @@ import type { CatalogTable } from '../catalog/catalog.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { fillerValue, idMember, idPoolFor, needsValue, singular } from './column-values.ts';
+import { RowSolver } from './row-solver.ts';
 
 /** A value in a setup row: the value itself and, for a member of an id pool, its label ("tenant#1"). */
 export interface SetupValue {
@@ -25,11 +26,15 @@ export class SetupPlan {
   /** What could not be planned: a NOT NULL column of a type init cannot fill, a composite foreign key. */
   readonly problems: string[] = [];
 
+  private readonly solver: RowSolver;
+
   /** `boundPools`: the id pools the binding declares, whose labels the configuration may use instead of values. */
   constructor(
     private readonly facts: CatalogFacts,
     private readonly boundPools: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.solver = new RowSolver(facts);
+  }
 
   /** A row of `table` holding these values (once), its other NOT NULL columns filled, its parents planned first. */
   ensure(table: CatalogTable, given: Readonly<Record<string, SetupValue>>, depth = 0): void {
@@ -48,42 +53,72 @@ export class SetupPlan {
     const index = this.tables.get(table)?.length ?? 0;
     for (const column of table.columns) {
       if (values.has(column.name) || !needsValue(column)) continue;
-      const reference = this.facts.reference(table, column.name);
-      if (reference && reference.parent !== table) {
-        const parentValue = this.parentMember(reference.parent, reference.parentColumn.name);
-        if (!parentValue) {
-          this.problems.push(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
-          continue;
-        }
-        this.ensure(reference.parent, { [reference.parentColumn.name]: parentValue }, depth + 1);
-        values.set(column.name, parentValue);
-        continue;
-      }
-      const composite = this.facts.constraintsOf(table, 'f').find((c) => c.columns.length > 1 && c.columns.includes(column.name));
-      if (composite) {
-        this.problems.push(`${table.name}.${column.name} is NOT NULL and part of the composite foreign key ${composite.name}: give its setup rows by hand`);
-        continue;
-      }
-      const filler = fillerValue(table, column, index);
-      if (filler === undefined) {
-        this.problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
-        continue;
-      }
-      values.set(column.name, { value: filler });
+      const filled = this.fill(table, column.name, index, depth);
+      if (filled) values.set(column.name, filled);
     }
+    this.satisfyChecks(table, values, new Set(Object.keys(given)), index, depth);
     // Registered after the parents, so that parents come first in the setup.
     const rows = this.tables.get(table) ?? [];
     rows.push({ key, values });
     this.tables.set(table, rows);
   }
 
-  /** The first member of the pool that names a parent table's rows (user#1 for users.id). */
-  private parentMember(parent: CatalogTable, column: string): SetupValue | undefined {
+  /** A value for a NOT NULL column of the `index`-th setup row of the table (its parent planned), or undefined after noting why not. */
+  private fill(table: CatalogTable, columnName: string, index: number, depth: number): SetupValue | undefined {
+    const column = this.facts.column(table, columnName)!;
+    const reference = this.facts.reference(table, column.name);
+    if (reference && reference.parent !== table) {
+      const parentValue = this.parentMember(reference.parent, reference.parentColumn.name, index);
+      if (!parentValue) {
+        this.problems.push(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
+        return undefined;
+      }
+      this.ensure(reference.parent, { [reference.parentColumn.name]: parentValue }, depth + 1);
+      return parentValue;
+    }
+    const composite = this.facts.constraintsOf(table, 'f').find((c) => c.columns.length > 1 && c.columns.includes(column.name));
+    if (composite) {
+      this.problems.push(`${table.name}.${column.name} is NOT NULL and part of the composite foreign key ${composite.name}: give its setup rows by hand`);
+      return undefined;
+    }
+    const filler = fillerValue(table, column, index);
+    if (filler === undefined) {
+      this.problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
+      return undefined;
+    }
+    return { value: filler };
+  }
+
+  /**
+   * Changes the row's own columns (never `given`) until the table's CHECKs let it through: a default that
+   * a correlated CHECK ties to another column, an XOR of two columns. Parents of chosen foreign keys are planned.
+   */
+  private satisfyChecks(table: CatalogTable, values: Map<string, SetupValue>, given: ReadonlySet<string>, index: number, depth: number): void {
+    const row = Object.fromEntries([...values].map(([column, v]) => [column, v.value]));
+    const settable = table.columns.map((c) => c.name).filter((c) => !given.has(c));
+    const completion = this.solver.complete(table, [row], settable, index);
+    if ('rejectedBy' in completion) {
+      const shown = Object.entries(completion.row).filter(([, v]) => v !== null).map(([c, v]) => `${c} = ${JSON.stringify(v)}`).join(', ');
+      this.problems.push(`a setup row of ${table.name} (${shown}) breaks the CHECK ${completion.rejectedBy.constraint.name} (${completion.rejectedBy.expression}) and no values init tried pass it: write the ${table.name} setup rows by hand`);
+      return;
+    }
+    for (const [column, chosen] of completion.set) {
+      if (chosen.parent) this.ensure(chosen.parent.table, { [chosen.parent.column]: { value: chosen.value } }, depth + 1);
+      values.set(column, { value: chosen.value });
+    }
+  }
+
+  /**
+   * The member of the pool that names a parent table's rows (user#1 for users.id), one per setup row of
+   * the child (`index`): two children never share a parent, which a unique key on the column would refuse.
+   */
+  private parentMember(parent: CatalogTable, column: string, index: number): SetupValue | undefined {
     const catalogColumn = this.facts.column(parent, column);
     if (!catalogColumn) return undefined;
-    const pool = idPoolFor(singular(parent.name), 1, catalogColumn);
-    if (pool) return idMember(pool, 0);
-    const filler = fillerValue(parent, catalogColumn, 0);
+    const pool = idPoolFor(singular(parent.name), index + 1, catalogColumn);
+    // The first member by label (the rule's pool of that name has it); later ones by value, which loads whatever that pool's count.
+    if (pool) return index === 0 ? idMember(pool, 0) : { value: idMember(pool, index).value };
+    const filler = fillerValue(parent, catalogColumn, index);
     return filler === undefined ? undefined : { value: filler };
   }
 
@@ -95,7 +130,7 @@ export class SetupPlan {
       const rows = this.tables.get(table)!;
       const columns = table.columns.map((c) => c.name).filter((name) => rows.some((row) => row.values.has(name)));
       setup[this.facts.bindingName(table)] = rows.map((row) =>
-        Object.fromEntries(columns.map((column) => [column, this.render(row.values.get(column)) ?? fillerValue(table, this.facts.column(table, column)!, 0) ?? null])),
+        Object.fromEntries(columns.map((column) => [column, this.render(row.values.get(column)) ?? this.omitted(table, row, column)])),
       );
     }
     return setup;
@@ -117,6 +152,12 @@ export class SetupPlan {
       pending.splice(pending.indexOf(ready), 1);
     }
     return ordered;
+  }
+
+  /** A column another row of the table sets and this one leaves out: what leaving it out gives (default or NULL), as the solver judged it. */
+  private omitted(table: CatalogTable, row: PlannedRow, column: string): Value {
+    const index = this.tables.get(table)!.indexOf(row);
+    return this.solver.storedRow(table, {}, index)[column] ?? null;
   }
 
   private render(value: SetupValue | undefined): Value | undefined {

@@ -4,6 +4,7 @@ import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.t
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { idMember, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular } from './column-values.ts';
+import { RowSolver } from './row-solver.ts';
 import { TODO_POOL } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
 
@@ -195,8 +196,53 @@ export function product<T>(domains: readonly (readonly T[])[]): T[][] {
   return domains.reduce<T[][]>((acc, domain) => acc.flatMap((prefix) => domain.map((v) => [...prefix, v])), [[]]);
 }
 
+/** Combinations of the rule's values a generated row is checked on, at most. */
+const MAX_GENERATED_COMBINATIONS = 64;
+
+/**
+ * Per-row values for the columns the rule does not generate, chosen so that the table's CHECKs (those
+ * the rule does not judge: `judged`) let every generated row through: a default a CHECK ties to another
+ * column, an XOR of two columns the insert leaves out. Returns the columns it set, or problems.
+ */
+export function completePerRow(
+  facts: CatalogFacts,
+  table: CatalogTable,
+  generated: ReadonlyMap<string, readonly Value[]>,
+  perRow: Record<string, PoolBinding>,
+  plan: SetupPlan,
+  judged: ReadonlySet<string> = new Set(),
+  count = KEY_SLOTS,
+): string[] {
+  const solver = new RowSolver(facts);
+  const columns = [...generated.keys()];
+  const combinations = product(columns.map((c) => generated.get(c)!)).slice(0, MAX_GENERATED_COMBINATIONS);
+  const settable = table.columns.map((c) => c.name).filter((c) => !generated.has(c));
+  const perSlot: Map<string, Value>[] = [];
+  for (let slot = 0; slot < count; slot++) {
+    const fixed = Object.fromEntries(Object.entries(perRow).map(([c, pool]) => [c, poolValues(pool)[slot % poolValues(pool).length] ?? null]));
+    const rows = combinations.map((combo) => ({ ...fixed, ...Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null])) }));
+    const completion = solver.complete(table, rows, settable, slot, { judged, onlySettable: true });
+    if ('rejectedBy' in completion) {
+      const check = completion.rejectedBy;
+      return [`the CHECK ${check.constraint.name} (${check.expression}) rejects rows the rule generates and init found no per-row values that pass it: narrow the pools or add perRow values by hand`];
+    }
+    const chosen = new Map<string, Value>();
+    for (const [column, value] of completion.set) {
+      if (value.parent) plan.ensure(value.parent.table, { [value.parent.column]: { value: value.value } });
+      chosen.set(column, value.value);
+    }
+    perSlot.push(chosen);
+  }
+  for (const column of new Set(perSlot.flatMap((chosen) => [...chosen.keys()]))) {
+    // A slot that needed no change keeps what it had: the per-row value, else what the insert leaves (the default or NULL).
+    const values = perSlot.map((chosen, slot) => (chosen.has(column) ? chosen.get(column)! : column in perRow ? poolValues(perRow[column]!)[slot % poolValues(perRow[column]!).length]! : solver.storedRow(table, {}, slot)[column]!));
+    perRow[column] = values.every((v) => v === values[0]) ? [values[0]!] : values;
+  }
+  return [];
+}
+
 /** The row around a rule's columns: its primary key, per-row fillers for other required columns, and setup rows for its parents. */
-export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>) {
+export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>, judged: ReadonlySet<string> = new Set()) {
   const problems: string[] = [];
   const primaryKey = primaryKeyOf(facts, table);
   const boundPools = boundPoolNames([...pools.values()].map((p) => p.binding));
@@ -204,6 +250,9 @@ export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: Read
   problems.push(...planParents(facts, table, pools, plan));
   const taken = new Set([...pools.keys(), ...('column' in primaryKey ? [primaryKey.column] : [])]);
   const perRow = perRowColumns(facts, table, taken, plan);
+  const generated = new Map([...pools].map(([c, p]) => [c, p.values]));
+  if ('column' in primaryKey) generated.set(primaryKey.column, poolValues(primaryKey.pool));
+  problems.push(...completePerRow(facts, table, generated, perRow.perRow, plan, judged));
   problems.push(...perRow.problems, ...plan.problems);
   // The plan holds this set: pools named by per-row fillers are bound too.
   for (const name of boundPoolNames(Object.values(perRow.perRow))) boundPools.add(name);
