@@ -1,4 +1,4 @@
-import type { CatalogTable } from '../catalog/catalog.ts';
+import type { CatalogConstraint, CatalogTable } from '../catalog/catalog.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { fillerValue, idMember, idPoolFor, needsValue, singular } from './column-values.ts';
@@ -37,12 +37,13 @@ export class SetupPlan {
   }
 
   /** A row of `table` holding these values (once), its other NOT NULL columns filled, its parents planned first. */
-  ensure(table: CatalogTable, given: Readonly<Record<string, SetupValue>>, depth = 0): void {
+  ensure(table: CatalogTable, given: Readonly<Record<string, SetupValue>>, depth = 0): ReadonlyMap<string, SetupValue> | undefined {
     const key = JSON.stringify(Object.entries(given).map(([column, v]) => [column, String(v.value)]));
-    if (this.tables.get(table)?.some((row) => row.key === key)) return;
+    const planned = this.tables.get(table)?.find((row) => row.key === key);
+    if (planned) return planned.values;
     if (depth > MAX_DEPTH) {
-      this.problems.push(`foreign keys nest deeper than ${MAX_DEPTH} tables from ${table.name}`);
-      return;
+      this.problem(`foreign keys nest deeper than ${MAX_DEPTH} tables from ${table.name}`);
+      return undefined;
     }
     const values = new Map<string, SetupValue>();
     for (const [column, value] of Object.entries(given)) {
@@ -51,9 +52,13 @@ export class SetupPlan {
       if (reference && reference.parent !== table) this.ensure(reference.parent, { [reference.parentColumn.name]: value }, depth + 1);
     }
     const index = this.tables.get(table)?.length ?? 0;
+    for (const fk of this.facts.constraintsOf(table, 'f')) {
+      const needed = fk.columns.some((c) => values.has(c) || needsValue(this.facts.column(table, c)!));
+      if (fk.columns.length > 1 && needed) this.compositeParent(table, fk, values, index, depth);
+    }
     for (const column of table.columns) {
       if (values.has(column.name) || !needsValue(column)) continue;
-      const filled = this.fill(table, column.name, index, depth);
+      const filled = this.fill(table, column.name, values, index, depth);
       if (filled) values.set(column.name, filled);
     }
     this.satisfyChecks(table, values, new Set(Object.keys(given)), index, depth);
@@ -61,29 +66,67 @@ export class SetupPlan {
     const rows = this.tables.get(table) ?? [];
     rows.push({ key, values });
     this.tables.set(table, rows);
+    return values;
+  }
+
+  /** The `index`-th parent row a composite foreign key of `table` can point at, planned: the child's values for the key's columns. */
+  pointAt(table: CatalogTable, fk: CatalogConstraint, index: number): ReadonlyMap<string, SetupValue> | undefined {
+    const values = new Map<string, SetupValue>();
+    this.compositeParent(table, fk, values, index, 0);
+    return fk.columns.every((c) => values.has(c)) ? values : undefined;
+  }
+
+  /** Notes what could not be planned, once. */
+  private problem(text: string): void {
+    if (!this.problems.includes(text)) this.problem(text);
+  }
+
+  /**
+   * The parent row a composite foreign key of the row points at (the row's own values for some of its
+   * columns kept): planned, and the row's other columns of the key copied from it.
+   */
+  private compositeParent(table: CatalogTable, fk: CatalogConstraint, values: Map<string, SetupValue>, index: number, depth: number): void {
+    const parent = fk.references && this.facts.table(fk.references.table);
+    if (!parent || parent === table) {
+      this.problem(`${table.name}'s composite foreign key ${fk.name} refers to its own table: give its setup rows by hand`);
+      return;
+    }
+    const parentColumns = fk.references!.columns;
+    const given: Record<string, SetupValue> = {};
+    fk.columns.forEach((c, i) => {
+      if (values.has(c)) given[parentColumns[i]!] = values.get(c)!;
+    });
+    if (Object.keys(given).length === 0) {
+      const first = this.parentMember(parent, parentColumns[0]!, index);
+      if (first) given[parentColumns[0]!] = first;
+    }
+    const row = this.ensure(parent, given, depth + 1);
+    fk.columns.forEach((c, i) => {
+      const value = row?.get(parentColumns[i]!);
+      if (value) values.set(c, value);
+      else if (!values.has(c)) this.problem(`${table.name}.${c} is part of the composite foreign key ${fk.name}, and init found no ${parent.name} row to point it at: give its setup rows by hand`);
+    });
   }
 
   /** A value for a NOT NULL column of the `index`-th setup row of the table (its parent planned), or undefined after noting why not. */
-  private fill(table: CatalogTable, columnName: string, index: number, depth: number): SetupValue | undefined {
+  private fill(table: CatalogTable, columnName: string, values: ReadonlyMap<string, SetupValue>, index: number, depth: number): SetupValue | undefined {
     const column = this.facts.column(table, columnName)!;
     const reference = this.facts.reference(table, column.name);
+    // A NOT NULL self-reference: the row points at itself (the foreign key is checked after the row is in).
+    const own = reference?.parent === table ? values.get(reference.parentColumn.name) : undefined;
+    if (own) return own;
     if (reference && reference.parent !== table) {
       const parentValue = this.parentMember(reference.parent, reference.parentColumn.name, index);
       if (!parentValue) {
-        this.problems.push(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
+        this.problem(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
         return undefined;
       }
       this.ensure(reference.parent, { [reference.parentColumn.name]: parentValue }, depth + 1);
       return parentValue;
     }
-    const composite = this.facts.constraintsOf(table, 'f').find((c) => c.columns.length > 1 && c.columns.includes(column.name));
-    if (composite) {
-      this.problems.push(`${table.name}.${column.name} is NOT NULL and part of the composite foreign key ${composite.name}: give its setup rows by hand`);
-      return undefined;
-    }
     const filler = fillerValue(table, column, index);
     if (filler === undefined) {
-      this.problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
+      this.problem(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
       return undefined;
     }
     return { value: filler };
@@ -99,7 +142,7 @@ export class SetupPlan {
     const completion = this.solver.complete(table, [row], settable, index);
     if ('rejectedBy' in completion) {
       const shown = Object.entries(completion.row).filter(([, v]) => v !== null).map(([c, v]) => `${c} = ${JSON.stringify(v)}`).join(', ');
-      this.problems.push(`a setup row of ${table.name} (${shown}) breaks the CHECK ${completion.rejectedBy.constraint.name} (${completion.rejectedBy.expression}) and no values init tried pass it: write the ${table.name} setup rows by hand`);
+      this.problem(`a setup row of ${table.name} (${shown}) breaks the CHECK ${completion.rejectedBy.constraint.name} (${completion.rejectedBy.expression}) and no values init tried pass it: write the ${table.name} setup rows by hand`);
       return;
     }
     for (const [column, chosen] of completion.set) {
