@@ -19,6 +19,8 @@ const OTHER = '#other';
 
 /** What the server said about a CHECK, per combination of value classes of its columns. */
 interface CheckTable {
+  readonly expression: string;
+  readonly types: readonly CatalogColumn[];
   readonly columns: readonly string[];
   readonly domains: readonly (readonly Value[])[];
   readonly truth: ReadonlyMap<string, boolean | null>;
@@ -26,6 +28,11 @@ interface CheckTable {
 
 /** The server's verdicts on the CHECKs of a catalog, asked once; rows are judged from them without a round trip. */
 export class CheckOracle {
+  /** The server's verdicts on exact values, asked by refine(): they overrule the classes. */
+  private readonly exact = new Map<string, Map<string, boolean | null>>();
+  /** Exact values judged by class so far and not yet asked. */
+  private readonly pending = new Map<string, Map<string, Value[]>>();
+
   private constructor(private readonly tables: ReadonlyMap<string, CheckTable>) {}
 
   /** An oracle that knows nothing (no server at hand): every CHECK it is asked about is unknown. */
@@ -43,10 +50,31 @@ export class CheckOracle {
       if (!table || expression === undefined || constraint.columns.length === 0) continue;
       const columns = constraint.columns.map((name) => table.columns.find((c) => c.name === name)!);
       const domains = columns.map((column) => checkDomain(table, column, expression));
-      const truth = await evaluateAll(client, expression, columns, combinations(domains));
-      if (truth) tables.set(oracleKey(table, constraint.name), { columns: constraint.columns, domains, truth });
+      const truth = await evaluateAll(client, expression, columns, combinations(domains), false);
+      if (truth) tables.set(oracleKey(table, constraint.name), { expression, types: columns, columns: constraint.columns, domains, truth });
     }
     return new CheckOracle(tables);
+  }
+
+  /**
+   * Asks the server about the exact values judged by class since the last call (two columns compared
+   * with each other are not judged right by class). Returns how many it asked: none means every
+   * verdict given so far was the server's own on those values.
+   */
+  async refine(client: pg.ClientBase): Promise<number> {
+    let asked = 0;
+    for (const [id, tuples] of this.pending) {
+      const known = this.tables.get(id)!;
+      const rows = [...tuples.values()];
+      const truth = await evaluateAll(client, known.expression, known.types, rows);
+      const exact = this.exact.get(id) ?? new Map<string, boolean | null>();
+      // A row the server cannot evaluate (a value that does not fit the type) is rejected: init must not write it.
+      for (const row of rows) exact.set(tupleKey(row), truth?.get(tupleKey(row)) ?? false);
+      this.exact.set(id, exact);
+      asked += rows.length;
+    }
+    this.pending.clear();
+    return asked;
   }
 
   /**
@@ -54,8 +82,14 @@ export class CheckOracle {
    * the server was not asked. A value the server was not asked about is judged as the column's filler.
    */
   passes(table: CatalogTable, constraint: string, row: Row): boolean | undefined {
-    const known = this.tables.get(oracleKey(table, constraint));
+    const id = oracleKey(table, constraint);
+    const known = this.tables.get(id);
     if (!known) return undefined;
+    const values = known.columns.map((column) => row[column] ?? null);
+    const exact = this.exact.get(id)?.get(tupleKey(values));
+    if (exact !== undefined) return exact !== false;
+    if (!this.pending.has(id)) this.pending.set(id, new Map());
+    this.pending.get(id)!.set(tupleKey(values), values);
     const key = known.columns.map((column, i) => classOf(known.domains[i]!, row[column] ?? null));
     const truth = known.truth.get(JSON.stringify(key));
     return truth === undefined ? undefined : truth !== false;
@@ -73,6 +107,11 @@ export function rememberOracle(catalog: Catalog, oracle: CheckOracle): void {
 /** The oracle asked when the catalog was read, or one that knows nothing (a catalog built by hand). */
 export function oracleOf(catalog: Catalog): CheckOracle {
   return asked.get(catalog) ?? CheckOracle.empty();
+}
+
+/** A tuple of values as a map key (NULL apart from the text 'null'). */
+function tupleKey(values: readonly Value[]): string {
+  return JSON.stringify(values.map((v) => (v === null ? null : String(v))));
 }
 
 function oracleKey(table: CatalogTable, constraint: string): string {
@@ -137,7 +176,13 @@ function combinations(domains: readonly (readonly Value[])[]): Value[][] {
 }
 
 /** The expression's truth on every combination, keyed by the combination's classes; undefined when the server cannot evaluate it at all. */
-async function evaluateAll(client: pg.ClientBase, expression: string, columns: readonly CatalogColumn[], rows: readonly Value[][]): Promise<Map<string, boolean | null> | undefined> {
+async function evaluateAll(
+  client: pg.ClientBase,
+  expression: string,
+  columns: readonly CatalogColumn[],
+  rows: readonly Value[][],
+  exactKeys = true,
+): Promise<Map<string, boolean | null> | undefined> {
   const truth = new Map<string, boolean | null>();
   const names = columns.map((c) => quoteIdent(c.name)).join(', ');
   const select = (batch: readonly Value[][]) => {
@@ -145,7 +190,7 @@ async function evaluateAll(client: pg.ClientBase, expression: string, columns: r
     const values = batch.map((row) => `(${row.map((v, i) => (params.push(v), `$${params.length}::${columns[i]!.type}`)).join(', ')})`);
     return { text: `SELECT (${expression}) AS v FROM (VALUES ${values.join(', ')}) AS t(${names})`, params };
   };
-  const key = (row: readonly Value[]) => JSON.stringify(row.map((v) => (v === null ? 'null' : String(v))));
+  const key = (row: readonly Value[]) => (exactKeys ? tupleKey(row) : JSON.stringify(row.map((v) => (v === null ? 'null' : String(v)))));
   const attempt = async (batch: readonly Value[][]): Promise<boolean> => {
     const { text, params } = select(batch);
     await client.query('SAVEPOINT pgconform_check');

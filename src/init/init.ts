@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type pg from 'pg';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readCatalog, type Catalog } from '../catalog/catalog.ts';
@@ -26,7 +27,7 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
       const catalog = await readCatalog(client);
       // The CHECKs' verdicts on candidate values, asked with SELECTs in a transaction that is rolled back.
       await client.query('BEGIN');
-      rememberOracle(catalog, await CheckOracle.ask(client, catalog));
+      await askAboutChecks(client, catalog);
       await client.query('ROLLBACK');
       return catalog;
     } finally {
@@ -34,6 +35,23 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
     }
   } finally {
     await sandbox.dispose();
+  }
+}
+
+/** Rounds of inference whose exact rows the server is asked about, at most. */
+const CHECK_ROUNDS = 4;
+
+/**
+ * The server's verdicts on the catalog's CHECKs, remembered for inference: first on a few values per
+ * column, then on the exact rows inference writes, until it writes none the server was not asked about.
+ * SELECTs only (in the caller's transaction), so that a read-only database can answer.
+ */
+async function askAboutChecks(client: pg.ClientBase, catalog: Catalog): Promise<void> {
+  const oracle = await CheckOracle.ask(client, catalog);
+  rememberOracle(catalog, oracle);
+  for (let round = 0; round < CHECK_ROUNDS; round++) {
+    inferConfig(catalog);
+    if ((await oracle.refine(client)) === 0) break;
   }
 }
 
@@ -48,7 +66,7 @@ export async function catalogOfDatabase(settings: ConnectionSettings): Promise<C
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const catalog = await readCatalog(client);
     // SELECTs only, in the same read-only transaction: the server's verdicts on CHECKs init cannot read.
-    rememberOracle(catalog, await CheckOracle.ask(client, catalog));
+    await askAboutChecks(client, catalog);
     return catalog;
   } catch (error) {
     if (isKitError(error) || !isServerError(error)) throw error;

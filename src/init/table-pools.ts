@@ -2,7 +2,7 @@ import type { CatalogColumn, CatalogTable } from '../catalog/catalog.ts';
 import type { PoolBinding } from '../config/rule-binding.ts';
 import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
-import type { CatalogFacts } from './catalog-facts.ts';
+import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular } from './column-values.ts';
 import { RowSolver } from './row-solver.ts';
 import { TODO_POOL } from './proposal.ts';
@@ -218,6 +218,22 @@ export function passChecks(
 /** Every combination of one value from each domain. */
 export function product<T>(domains: readonly (readonly T[])[]): T[][] {
   return domains.reduce<T[][]>((acc, domain) => acc.flatMap((prefix) => domain.map((v) => [...prefix, v])), [[]]);
+}
+
+/**
+ * Whether the server (the CheckOracle) lets every row the rule generates through a CHECK init cannot
+ * read: every combination of the pools (and primary-key slots) on the columns the CHECK reads, the
+ * others left to their default. False when it was not asked or rejects one.
+ */
+export function generatedRowsPass(facts: CatalogFacts, table: CatalogTable, pools: ReadonlyMap<string, ColumnPool>, check: ReadCheck): boolean {
+  const primaryKey = primaryKeyOf(facts, table);
+  const domain = (column: string): readonly Value[] | undefined =>
+    pools.get(column)?.values ?? ('column' in primaryKey && primaryKey.column === column ? poolValues(primaryKey.pool) : undefined);
+  const columns = check.constraint.columns.filter((c) => domain(c) !== undefined);
+  const solver = new RowSolver(facts);
+  return product(columns.map((c) => domain(c)!))
+    .slice(0, MAX_GENERATED_COMBINATIONS)
+    .every((combo) => facts.oracle.passes(table, check.constraint.name, solver.storedRow(table, Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null])), 0)) === true);
 }
 
 /** Combinations of the rule's values a generated row is checked on, at most. */
