@@ -11,6 +11,7 @@ import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { SchemaSource } from '../source/schema-source.ts';
 import { displayPath } from '../spec/loader.ts';
 import { CheckOracle, rememberOracle } from './check-oracle.ts';
+import { trySetups } from './setup-check.ts';
 import { renderConfig, type ConfigFormat, type ConfigHeader } from './config-writer.ts';
 import { inferConfig } from './infer-config.ts';
 import type { InitProposal } from './proposal.ts';
@@ -29,6 +30,8 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
       await client.query('BEGIN');
       await askAboutChecks(client, catalog);
       await client.query('ROLLBACK');
+      // The sandbox may be written to (rolled back): the server tries each rule's setup and some of its rows.
+      await trySetups(client, catalog, inferConfig(catalog));
       return catalog;
     } finally {
       await client.end().catch(() => undefined);
