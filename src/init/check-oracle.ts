@@ -50,7 +50,7 @@ export class CheckOracle {
       if (!table || expression === undefined || constraint.columns.length === 0) continue;
       const columns = constraint.columns.map((name) => table.columns.find((c) => c.name === name)!);
       const domains = columns.map((column) => checkDomain(table, column, expression));
-      const truth = await evaluateAll(client, expression, columns, combinations(domains), false);
+      const truth = await evaluateAll(client, expression, columns, combinations(domains));
       if (truth) tables.set(oracleKey(table, constraint.name), { expression, types: columns, columns: constraint.columns, domains, truth });
     }
     return new CheckOracle(tables);
@@ -119,8 +119,8 @@ function oracleKey(table: CatalogTable, constraint: string): string {
 }
 
 /** A value's class: itself when the domain lists it, else the domain's first non-NULL value (the filler). */
-function classOf(domain: readonly Value[], value: Value): string {
-  if (value === null) return 'null';
+function classOf(domain: readonly Value[], value: Value): string | null {
+  if (value === null) return null;
   if (domain.some((v) => v !== null && String(v) === String(value))) return String(value);
   const filler = domain.find((v) => v !== null);
   return filler === undefined ? OTHER : String(filler);
@@ -181,7 +181,6 @@ async function evaluateAll(
   expression: string,
   columns: readonly CatalogColumn[],
   rows: readonly Value[][],
-  exactKeys = true,
 ): Promise<Map<string, boolean | null> | undefined> {
   const truth = new Map<string, boolean | null>();
   const names = columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -190,7 +189,7 @@ async function evaluateAll(
     const values = batch.map((row) => `(${row.map((v, i) => (params.push(v), `$${params.length}::${columns[i]!.type}`)).join(', ')})`);
     return { text: `SELECT (${expression}) AS v FROM (VALUES ${values.join(', ')}) AS t(${names})`, params };
   };
-  const key = (row: readonly Value[]) => (exactKeys ? tupleKey(row) : JSON.stringify(row.map((v) => (v === null ? 'null' : String(v)))));
+  const key = tupleKey;
   const attempt = async (batch: readonly Value[][]): Promise<boolean> => {
     const { text, params } = select(batch);
     await client.query('SAVEPOINT pgconform_check');

@@ -118,13 +118,12 @@ export class RowSolver {
     }
     const fallback = constantDefault(column);
     if (fallback && fallback.value !== null) add({ value: fallback.value });
-    for (const check of checks) {
-      const literals = check.parsed.ok ? (comparedValues(check.parsed.predicate).get(column.name) ?? []) : check.constraint.columns.includes(column.name) ? expressionLiterals(check.expression) : [];
-      for (const v of literals) add({ value: v });
-    }
+    for (const check of checks) if (check.parsed.ok) for (const v of comparedValues(check.parsed.predicate).get(column.name) ?? []) add({ value: v });
     for (const v of domainValues(column)) add({ value: v });
     const filler = fillerValue(table, column, index);
     if (filler !== undefined) add({ value: filler });
+    // Literals of CHECKs init cannot read last: which column they belong to is unknown (num_nonnulls(a, b) = 1).
+    for (const check of checks) if (!check.parsed.ok && check.constraint.columns.includes(column.name)) for (const v of expressionLiterals(check.expression)) add({ value: v });
     return values;
   }
 }
