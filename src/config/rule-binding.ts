@@ -128,7 +128,7 @@ const atMostOneChildSchema = z.strictObject({
 const childRequiresParentSchema = z.strictObject({
   template: z.literal('child-requires-parent'),
   ...common,
-  parent: z.strictObject({ table: z.string().min(1), columns: z.record(column, poolSchema), label: z.string().optional() }),
+  parent: z.strictObject({ table: z.string().min(1), columns: z.record(column, poolSchema), label: z.string().optional(), uniqueBy: z.array(column).min(1).optional() }),
   child: z.strictObject({
     table: z.string().min(1),
     primaryKey,

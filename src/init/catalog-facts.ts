@@ -1,5 +1,6 @@
 import { findTable, type Catalog, type CatalogColumn, type CatalogConstraint, type CatalogIndex, type CatalogTable } from '../catalog/catalog.ts';
 import { checkExpression } from '../catalog/definition-text.ts';
+import { CheckOracle } from './check-oracle.ts';
 import { parsePredicate, type ParsedPredicate } from './predicate-text.ts';
 
 /** A single-column foreign key: the column, the parent table and the parent column it references. */
@@ -18,7 +19,11 @@ export interface ReadCheck {
 
 /** The questions init asks of a catalog, answered by table: keys, foreign keys, checks, unique indexes, triggers. */
 export class CatalogFacts {
-  constructor(readonly catalog: Catalog) {}
+  /** `oracle`: the server's verdicts on CHECKs init cannot read (none without a server). */
+  constructor(
+    readonly catalog: Catalog,
+    readonly oracle: CheckOracle = CheckOracle.empty(),
+  ) {}
 
   /** The table a catalog name (regclass text) refers to. */
   table(name: string): CatalogTable | undefined {

@@ -75,7 +75,7 @@ function buildRule(facts: CatalogFacts, table: CatalogTable, read: readonly Read
   }
   const mayRejectNull = columns.filter((c) => facts.column(table, c)?.notNull);
 
-  const { primaryKey, keyColumns, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools);
+  const { primaryKey, keyColumns, perRow, plan, problems: shapeProblems } = rowShapeOf(facts, table, pools, new Set(read.map((c) => c.constraint.name)));
   problems.push(...shapeProblems);
   // A CHECK on a single key column (a singleton's CHECK (singleton)) is fine: an insert's value is its key. A
   // composite key is drawn column by column, apart from the truth table's cells.

@@ -64,10 +64,18 @@ function buildRule(
 
   const boundPools = boundPoolNames([...pools.values()].map((p) => p.binding));
   const plan = new SetupPlan(facts, boundPools);
-  // Some parents from the start (every combination but the last, which operations can add).
+  // Some parents from the start (every combination but the last, which operations can add), never two
+  // that a unique key of the parent table refuses together (one tenant per user).
   const members = parentColumns.map((c) => (pools.has(c) ? memberValues(pools.get(c)!) : []));
-  for (const combination of product(members).slice(0, INITIAL_PARENTS)) {
+  const parentUnique = parentUniqueBy(facts, parent, parentColumns);
+  const initial = distinctBy(product(members), parentUnique.map((key) => key.map((c) => parentColumns.indexOf(c)))).slice(0, INITIAL_PARENTS);
+  for (const combination of initial) {
     plan.ensure(parent, Object.fromEntries(parentColumns.map((c, i) => [c, combination[i]!])));
+  }
+  // Operations insert parent rows with any member of the pools: each member's own parent (a tenant) exists.
+  for (const [i, column] of parentColumns.entries()) {
+    const reference = facts.reference(parent, column);
+    if (reference && reference.parent !== parent) for (const member of members[i]!) plan.ensure(reference.parent, { [reference.parentColumn.name]: member });
   }
   const primaryKey = primaryKeyOf(facts, child);
   const taken = new Set([...fk.columns, ...keyColumnsOf(primaryKey)]);
@@ -89,7 +97,8 @@ function buildRule(
   const comment = [
     `Inferred from the foreign key ${fk.name}: ${fk.definition}`,
     ...(uniqueBy ? [`and ${uniqueBy.constraint ? `the unique constraint ${uniqueBy.constraint}` : `the unique index ${uniqueBy.name}`}: ${uniqueBy.definition}`] : []),
-    `Operations add and remove ${parent.name} rows and insert, move (${movable.join(', ') || 'nothing'}) and delete ${child.name} rows; ${Math.min(INITIAL_PARENTS, product(members).length)} ${parent.name} rows exist from the start.`,
+    `Operations add and remove ${parent.name} rows and insert, move (${movable.join(', ') || 'nothing'}) and delete ${child.name} rows; ${initial.length} ${parent.name} rows exist from the start.`,
+    ...parentUnique.map((key) => `${parent.name} is unique by (${key.join(', ')}): a ${parent.name} insert that key refuses is not held against this rule.`),
     ...otherTriggers(facts, child),
   ];
   const binding = {
@@ -100,6 +109,7 @@ function buildRule(
     parent: {
       table: facts.bindingName(parent),
       columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
+      ...(parentUnique.length === 1 ? { uniqueBy: parentUnique[0]! } : {}),
     },
     child: {
       table: facts.bindingName(child),
@@ -113,6 +123,25 @@ function buildRule(
   };
   if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
+}
+
+/**
+ * The parent's unique keys (non-partial, on plain columns, not its primary key) made of the columns the
+ * rule generates: parent rows that share one cannot coexist (tenant_members unique by user_id).
+ */
+function parentUniqueBy(facts: CatalogFacts, parent: CatalogTable, columns: readonly string[]): string[][] {
+  return facts
+    .indexesOf(parent)
+    .filter((i) => i.unique && !i.primary && i.predicate === null && i.keys.length > 0 && i.keys.every((k) => columns.includes(k)))
+    .map((i) => [...i.keys]);
+}
+
+/** The combinations, in order, keeping each only when it shares no key (positions) with one kept before it. */
+function distinctBy<T>(combinations: readonly T[][], keys: readonly number[][]): T[][] {
+  const kept: T[][] = [];
+  const sameKey = (a: T[], b: T[], key: readonly number[]) => key.every((i) => JSON.stringify(a[i]) === JSON.stringify(b[i]));
+  for (const combination of combinations) if (!kept.some((other) => keys.some((key) => sameKey(combination, other, key)))) kept.push(combination);
+  return kept;
 }
 
 /** A unique, non-partial index of the child on plain columns, all of them among the foreign key's columns. */

@@ -2,6 +2,8 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { findReferenceProblem } from '../catalog/rule-references.ts';
 import { bindRule, ruleBindingSchema } from '../config/rule-binding.ts';
 import { CatalogFacts } from './catalog-facts.ts';
+import { oracleOf } from './check-oracle.ts';
+import { setupRefusal } from './setup-check.ts';
 import { inferCheckRules } from './check-inference.ts';
 import { inferForeignKeyRules } from './foreign-key-inference.ts';
 import { RuleIds, type DraftRule, type InitProposal, type ProposedRule } from './proposal.ts';
@@ -17,7 +19,7 @@ import { inferUniqueRules } from './unique-inference.ts';
  * cannot stand behind.
  */
 export function inferConfig(catalog: Catalog): InitProposal {
-  const facts = new CatalogFacts(catalog);
+  const facts = new CatalogFacts(catalog, oracleOf(catalog));
   const ids = new RuleIds();
   const foreignKeys = inferForeignKeyRules(facts, ids);
   const unique = inferUniqueRules(facts, ids, foreignKeys.consumed, limitedTables(facts));
@@ -36,5 +38,7 @@ function validated(catalog: Catalog, rule: ProposedRule): ProposedRule | DraftRu
   }
   const problem = findReferenceProblem(catalog, bindRule(parsed.data));
   if (problem) return { kind: 'draft', draft: rule.binding, comment: rule.comment, reason: `key ${problem.reference.key}: ${problem.message}` };
+  const refusal = setupRefusal(catalog, rule.binding.id);
+  if (refusal) return { kind: 'draft', draft: rule.binding, comment: rule.comment, reason: refusal };
   return rule;
 }

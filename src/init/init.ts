@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type pg from 'pg';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readCatalog, type Catalog } from '../catalog/catalog.ts';
@@ -9,6 +10,8 @@ import { isServerError, toSqlFailure } from '../db/sql-failure.ts';
 import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { SchemaSource } from '../source/schema-source.ts';
 import { displayPath } from '../spec/loader.ts';
+import { CheckOracle, rememberOracle } from './check-oracle.ts';
+import { trySetups } from './setup-check.ts';
 import { renderConfig, type ConfigFormat, type ConfigHeader } from './config-writer.ts';
 import { inferConfig } from './infer-config.ts';
 import type { InitProposal } from './proposal.ts';
@@ -22,12 +25,36 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
   try {
     const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-init' });
     try {
-      return await readCatalog(client);
+      const catalog = await readCatalog(client);
+      // The CHECKs' verdicts on candidate values, asked with SELECTs in a transaction that is rolled back.
+      await client.query('BEGIN');
+      await askAboutChecks(client, catalog);
+      await client.query('ROLLBACK');
+      // The sandbox may be written to (rolled back): the server tries each rule's setup and some of its rows.
+      await trySetups(client, catalog, inferConfig(catalog));
+      return catalog;
     } finally {
       await client.end().catch(() => undefined);
     }
   } finally {
     await sandbox.dispose();
+  }
+}
+
+/** Rounds of inference whose exact rows the server is asked about, at most. */
+const CHECK_ROUNDS = 4;
+
+/**
+ * The server's verdicts on the catalog's CHECKs, remembered for inference: first on a few values per
+ * column, then on the exact rows inference writes, until it writes none the server was not asked about.
+ * SELECTs only (in the caller's transaction), so that a read-only database can answer.
+ */
+async function askAboutChecks(client: pg.ClientBase, catalog: Catalog): Promise<void> {
+  const oracle = await CheckOracle.ask(client, catalog);
+  rememberOracle(catalog, oracle);
+  for (let round = 0; round < CHECK_ROUNDS; round++) {
+    inferConfig(catalog);
+    if ((await oracle.refine(client)) === 0) break;
   }
 }
 
@@ -40,7 +67,10 @@ export async function catalogOfDatabase(settings: ConnectionSettings): Promise<C
   try {
     await client.query('SET default_transaction_read_only = on');
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    return await readCatalog(client);
+    const catalog = await readCatalog(client);
+    // SELECTs only, in the same read-only transaction: the server's verdicts on CHECKs init cannot read.
+    await askAboutChecks(client, catalog);
+    return catalog;
   } catch (error) {
     if (isKitError(error) || !isServerError(error)) throw error;
     const failure = toSqlFailure(error);

@@ -1,7 +1,8 @@
-import type { CatalogTable } from '../catalog/catalog.ts';
+import type { CatalogConstraint, CatalogTable } from '../catalog/catalog.ts';
 import type { Value } from '../rules/rule.ts';
 import type { CatalogFacts } from './catalog-facts.ts';
 import { fillerValue, idMember, idPoolFor, needsValue, singular } from './column-values.ts';
+import { RowSolver } from './row-solver.ts';
 
 /** A value in a setup row: the value itself and, for a member of an id pool, its label ("tenant#1"). */
 export interface SetupValue {
@@ -25,19 +26,24 @@ export class SetupPlan {
   /** What could not be planned: a NOT NULL column of a type init cannot fill, a composite foreign key. */
   readonly problems: string[] = [];
 
+  private readonly solver: RowSolver;
+
   /** `boundPools`: the id pools the binding declares, whose labels the configuration may use instead of values. */
   constructor(
     private readonly facts: CatalogFacts,
     private readonly boundPools: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.solver = new RowSolver(facts);
+  }
 
   /** A row of `table` holding these values (once), its other NOT NULL columns filled, its parents planned first. */
-  ensure(table: CatalogTable, given: Readonly<Record<string, SetupValue>>, depth = 0): void {
+  ensure(table: CatalogTable, given: Readonly<Record<string, SetupValue>>, depth = 0): ReadonlyMap<string, SetupValue> | undefined {
     const key = JSON.stringify(Object.entries(given).map(([column, v]) => [column, String(v.value)]));
-    if (this.tables.get(table)?.some((row) => row.key === key)) return;
+    const planned = this.tables.get(table)?.find((row) => row.key === key);
+    if (planned) return planned.values;
     if (depth > MAX_DEPTH) {
-      this.problems.push(`foreign keys nest deeper than ${MAX_DEPTH} tables from ${table.name}`);
-      return;
+      this.problem(`foreign keys nest deeper than ${MAX_DEPTH} tables from ${table.name}`);
+      return undefined;
     }
     const values = new Map<string, SetupValue>();
     for (const [column, value] of Object.entries(given)) {
@@ -46,44 +52,116 @@ export class SetupPlan {
       if (reference && reference.parent !== table) this.ensure(reference.parent, { [reference.parentColumn.name]: value }, depth + 1);
     }
     const index = this.tables.get(table)?.length ?? 0;
+    for (const fk of this.facts.constraintsOf(table, 'f')) {
+      const needed = fk.columns.some((c) => values.has(c) || needsValue(this.facts.column(table, c)!));
+      if (fk.columns.length > 1 && needed) this.compositeParent(table, fk, values, index, depth);
+    }
     for (const column of table.columns) {
       if (values.has(column.name) || !needsValue(column)) continue;
-      const reference = this.facts.reference(table, column.name);
-      if (reference && reference.parent !== table) {
-        const parentValue = this.parentMember(reference.parent, reference.parentColumn.name);
-        if (!parentValue) {
-          this.problems.push(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
-          continue;
-        }
-        this.ensure(reference.parent, { [reference.parentColumn.name]: parentValue }, depth + 1);
-        values.set(column.name, parentValue);
-        continue;
-      }
-      const composite = this.facts.constraintsOf(table, 'f').find((c) => c.columns.length > 1 && c.columns.includes(column.name));
-      if (composite) {
-        this.problems.push(`${table.name}.${column.name} is NOT NULL and part of the composite foreign key ${composite.name}: give its setup rows by hand`);
-        continue;
-      }
-      const filler = fillerValue(table, column, index);
-      if (filler === undefined) {
-        this.problems.push(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
-        continue;
-      }
-      values.set(column.name, { value: filler });
+      const filled = this.fill(table, column.name, values, index, depth);
+      if (filled) values.set(column.name, filled);
     }
+    this.satisfyChecks(table, values, new Set(Object.keys(given)), index, depth);
     // Registered after the parents, so that parents come first in the setup.
     const rows = this.tables.get(table) ?? [];
     rows.push({ key, values });
     this.tables.set(table, rows);
+    return values;
   }
 
-  /** The first member of the pool that names a parent table's rows (user#1 for users.id). */
-  private parentMember(parent: CatalogTable, column: string): SetupValue | undefined {
+  /** The `index`-th parent row a composite foreign key of `table` can point at, planned: the child's values for the key's columns. */
+  pointAt(table: CatalogTable, fk: CatalogConstraint, index: number): ReadonlyMap<string, SetupValue> | undefined {
+    const values = new Map<string, SetupValue>();
+    this.compositeParent(table, fk, values, index, 0);
+    return fk.columns.every((c) => values.has(c)) ? values : undefined;
+  }
+
+  /** Notes what could not be planned, once. */
+  private problem(text: string): void {
+    if (!this.problems.includes(text)) this.problem(text);
+  }
+
+  /**
+   * The parent row a composite foreign key of the row points at (the row's own values for some of its
+   * columns kept): planned, and the row's other columns of the key copied from it.
+   */
+  private compositeParent(table: CatalogTable, fk: CatalogConstraint, values: Map<string, SetupValue>, index: number, depth: number): void {
+    const parent = fk.references && this.facts.table(fk.references.table);
+    if (!parent || parent === table) {
+      this.problem(`${table.name}'s composite foreign key ${fk.name} refers to its own table: give its setup rows by hand`);
+      return;
+    }
+    const parentColumns = fk.references!.columns;
+    const given: Record<string, SetupValue> = {};
+    fk.columns.forEach((c, i) => {
+      if (values.has(c)) given[parentColumns[i]!] = values.get(c)!;
+    });
+    if (Object.keys(given).length === 0) {
+      const first = this.parentMember(parent, parentColumns[0]!, index);
+      if (first) given[parentColumns[0]!] = first;
+    }
+    const row = this.ensure(parent, given, depth + 1);
+    fk.columns.forEach((c, i) => {
+      const value = row?.get(parentColumns[i]!);
+      if (value) values.set(c, value);
+      else if (!values.has(c)) this.problem(`${table.name}.${c} is part of the composite foreign key ${fk.name}, and init found no ${parent.name} row to point it at: give its setup rows by hand`);
+    });
+  }
+
+  /** A value for a NOT NULL column of the `index`-th setup row of the table (its parent planned), or undefined after noting why not. */
+  private fill(table: CatalogTable, columnName: string, values: ReadonlyMap<string, SetupValue>, index: number, depth: number): SetupValue | undefined {
+    const column = this.facts.column(table, columnName)!;
+    const reference = this.facts.reference(table, column.name);
+    // A NOT NULL self-reference: the row points at itself (the foreign key is checked after the row is in).
+    const own = reference?.parent === table ? values.get(reference.parentColumn.name) : undefined;
+    if (own) return own;
+    if (reference && reference.parent !== table) {
+      const parentValue = this.parentMember(reference.parent, reference.parentColumn.name, index);
+      if (!parentValue) {
+        this.problem(`no value for ${table.name}.${column.name}: its parent key ${reference.parent.name}.${reference.parentColumn.name} is of type ${reference.parentColumn.type}`);
+        return undefined;
+      }
+      this.ensure(reference.parent, { [reference.parentColumn.name]: parentValue }, depth + 1);
+      return parentValue;
+    }
+    const filler = fillerValue(table, column, index);
+    if (filler === undefined) {
+      this.problem(`${table.name}.${column.name} is NOT NULL without a default and of type ${column.type}, which init cannot fill: give its value by hand`);
+      return undefined;
+    }
+    return { value: filler };
+  }
+
+  /**
+   * Changes the row's own columns (never `given`) until the table's CHECKs let it through: a default that
+   * a correlated CHECK ties to another column, an XOR of two columns. Parents of chosen foreign keys are planned.
+   */
+  private satisfyChecks(table: CatalogTable, values: Map<string, SetupValue>, given: ReadonlySet<string>, index: number, depth: number): void {
+    const row = Object.fromEntries([...values].map(([column, v]) => [column, v.value]));
+    const settable = table.columns.map((c) => c.name).filter((c) => !given.has(c));
+    const completion = this.solver.complete(table, [row], settable, index);
+    if ('rejectedBy' in completion) {
+      const shown = Object.entries(completion.row).filter(([, v]) => v !== null).map(([c, v]) => `${c} = ${JSON.stringify(v)}`).join(', ');
+      this.problem(`a setup row of ${table.name} (${shown}) breaks the CHECK ${completion.rejectedBy.constraint.name} (${completion.rejectedBy.expression}) and no values init tried pass it: write the ${table.name} setup rows by hand`);
+      return;
+    }
+    for (const [column, chosen] of completion.set) {
+      if (chosen.parent) this.ensure(chosen.parent.table, { [chosen.parent.column]: { value: chosen.value } }, depth + 1);
+      values.set(column, { value: chosen.value });
+    }
+  }
+
+  /**
+   * The member of the pool that names a parent table's rows (user#1 for users.id), one per setup row of
+   * the child (`index`): two children never share a parent, which a unique key on the column would refuse.
+   */
+  private parentMember(parent: CatalogTable, column: string, index: number): SetupValue | undefined {
     const catalogColumn = this.facts.column(parent, column);
     if (!catalogColumn) return undefined;
-    const pool = idPoolFor(singular(parent.name), 1, catalogColumn);
-    if (pool) return idMember(pool, 0);
-    const filler = fillerValue(parent, catalogColumn, 0);
+    const pool = idPoolFor(singular(parent.name), index + 1, catalogColumn);
+    // The first member by label (the rule's pool of that name has it); later ones by value, which loads whatever that pool's count.
+    if (pool) return index === 0 ? idMember(pool, 0) : { value: idMember(pool, index).value };
+    const filler = fillerValue(parent, catalogColumn, index);
     return filler === undefined ? undefined : { value: filler };
   }
 
@@ -95,7 +173,7 @@ export class SetupPlan {
       const rows = this.tables.get(table)!;
       const columns = table.columns.map((c) => c.name).filter((name) => rows.some((row) => row.values.has(name)));
       setup[this.facts.bindingName(table)] = rows.map((row) =>
-        Object.fromEntries(columns.map((column) => [column, this.render(row.values.get(column)) ?? fillerValue(table, this.facts.column(table, column)!, 0) ?? null])),
+        Object.fromEntries(columns.map((column) => [column, this.render(row.values.get(column)) ?? this.omitted(table, row, column)])),
       );
     }
     return setup;
@@ -117,6 +195,12 @@ export class SetupPlan {
       pending.splice(pending.indexOf(ready), 1);
     }
     return ordered;
+  }
+
+  /** A column another row of the table sets and this one leaves out: what leaving it out gives (default or NULL), as the solver judged it. */
+  private omitted(table: CatalogTable, row: PlannedRow, column: string): Value {
+    const index = this.tables.get(table)!.indexOf(row);
+    return this.solver.storedRow(table, {}, index)[column] ?? null;
   }
 
   private render(value: SetupValue | undefined): Value | undefined {

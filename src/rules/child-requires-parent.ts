@@ -11,8 +11,12 @@ export interface ChildRequiresParentConfig {
   readonly id: string;
   readonly title: string;
   readonly source: string;
-  /** The parent table; its rows are identified by these columns, each from a pool (e.g. tenant_members). */
-  readonly parent: { readonly table: string; readonly columns: Readonly<Record<string, Pool>>; readonly label?: string };
+  /**
+   * The parent table; its rows are identified by these columns, each from a pool (e.g. tenant_members).
+   * `uniqueBy`: columns the schema keeps parent rows unique by, a demand of another rule (one tenant per
+   * user): a parent insert it rejects is not held against this rule, and one it accepts is still judged.
+   */
+  readonly parent: { readonly table: string; readonly columns: Readonly<Record<string, Pool>>; readonly label?: string; readonly uniqueBy?: readonly string[] };
   /** The child table; `ref` columns must match a parent row; `uniqueBy` columns are unique among children. */
   readonly child: {
     readonly table: string;
@@ -72,6 +76,9 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
     switch (op.kind) {
       case 'add-parent':
         if (parents.some(isParent(op.args))) return { rejected: `${parentLabel} already exists (primary key)` };
+        if (parent.uniqueBy && parents.some((row) => parent.uniqueBy!.every((c) => sameValue(row[c] ?? null, op.args[c] ?? null)))) {
+          return { rejected: `a ${parentLabel} with the same ${parent.uniqueBy.join(', ')} exists (unique by ${parent.uniqueBy.join(', ')}, not this rule's demand)` };
+        }
         return { ...state, [parent.table]: [...parents, { ...op.args }] };
       case 'remove-parent': {
         const removed = parents.filter(isParent(op.args));
@@ -105,6 +112,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
     references: [
       { key: 'parent.table', table: parent.table },
       ...parentColumns.map((column) => ({ key: `parent.columns.${column}`, table: parent.table, column, values: parent.columns[column]!.values })),
+      ...(parent.uniqueBy ?? []).map((column) => ({ key: 'parent.uniqueBy', table: parent.table, column })),
       { key: 'child.table', table: child.table },
       ...childOps.references('child.').filter((r) => r.key.startsWith('child.primaryKey.')),
       ...child.ref.map((column, i) => ({ key: 'child.ref', table: child.table, column, values: parent.columns[parentColumns[i] ?? column]?.values })),
