@@ -33,7 +33,7 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec[]> {
   const where = displayPath(file);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    module = (await importUserModule(resolve(file))) as Record<string, unknown>;
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     throw new KitError('spec', `the spec does not load: ${message}`, { where, fix: 'fix the spec file so that it compiles and runs', cause: error });
@@ -87,6 +87,32 @@ export async function loadSpecs(selectors: readonly string[], specsDir: string):
     seen.add(spec.rule.id);
   }
   return loaded;
+}
+
+const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+/**
+ * Imports a user's spec or configuration module. Run from dist/, the kit is plain JavaScript and a TypeScript
+ * file goes through tsx, loaded only then (run from its .ts sources, a loader that compiles TypeScript is already
+ * in place). A .ts file in a "type": "commonjs" project is compiled as CommonJS and cannot import the kit (an
+ * ES module) on Node 20: tsx's tsImport loads it as ESM instead.
+ */
+export async function importUserModule(path: string): Promise<unknown> {
+  const url = pathToFileURL(path).href;
+  if (!TYPESCRIPT_EXTENSIONS.has(extname(path)) || import.meta.url.endsWith('.ts')) {
+    try {
+      return await import(url);
+    } catch (error) {
+      if (!loadsAsEsmOnly(error)) throw error;
+    }
+  }
+  const { tsImport } = await import('tsx/esm/api');
+  return tsImport(url, import.meta.url);
+}
+
+/** The errors of a CommonJS-compiled module that imports an ES module. */
+function loadsAsEsmOnly(error: unknown): boolean {
+  return /require\(\) ES Module|ERR_REQUIRE|Cannot use import statement/.test(`${(error as { code?: string }).code ?? ''} ${(error as Error).message}`);
 }
 
 /** Duck-typed so that rules built by another copy of the library still load. */
