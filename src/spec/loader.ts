@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import Module, { register } from 'node:module';
+import { basename, delimiter, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Rule } from '../rules/rule.ts';
 import { KitError } from '../errors/kit-error.ts';
 
@@ -92,27 +93,48 @@ export async function loadSpecs(selectors: readonly string[], specsDir: string):
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 /**
- * Imports a user's spec or configuration module. Run from dist/, the kit is plain JavaScript and a TypeScript
- * file goes through tsx, loaded only then (run from its .ts sources, a loader that compiles TypeScript is already
- * in place). A .ts file in a "type": "commonjs" project is compiled as CommonJS and cannot import the kit (an
- * ES module) on Node 20: tsx's tsImport loads it as ESM instead.
+ * Imports a user's spec or configuration module. Run from dist/, the kit is plain JavaScript: a TypeScript file
+ * registers tsx's loader, once and only then (run from its .ts sources, a TypeScript loader is already in place).
+ * A .ts file in a "type": "commonjs" project is compiled to CommonJS and reaches the kit through require(esm).
  */
 export async function importUserModule(path: string): Promise<unknown> {
-  const url = pathToFileURL(path).href;
-  if (!TYPESCRIPT_EXTENSIONS.has(extname(path)) || import.meta.url.endsWith('.ts')) {
-    try {
-      return await import(url);
-    } catch (error) {
-      if (!loadsAsEsmOnly(error)) throw error;
-    }
+  if (!import.meta.url.endsWith('.ts')) {
+    resolveKitAnywhere();
+    if (TYPESCRIPT_EXTENSIONS.has(extname(path))) await registerTypeScript();
   }
-  const { tsImport } = await import('tsx/esm/api');
-  return tsImport(url, import.meta.url);
+  const url = pathToFileURL(path).href;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    // A .ts file outside any package (no package.json: a vendor's folder) is neither ESM nor CommonJS for sure, and
+    // Node refuses the loop of requiring it as an ES module; tsx's tsImport loads it on its own.
+    if (!/require\(\) ES Module .* in a cycle/.test((error as Error).message)) throw error;
+    const { tsImport } = await import('tsx/esm/api');
+    module = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+  // A module compiled to CommonJS arrives as { default: module.exports }, its ES exports one level down.
+  const exports = module.default as { __esModule?: boolean } | undefined;
+  return typeof exports === 'object' && exports !== null && exports.__esModule === true ? exports : module;
 }
 
-/** The errors of a CommonJS-compiled module that imports an ES module. */
-function loadsAsEsmOnly(error: unknown): boolean {
-  return /require\(\) ES Module|ERR_REQUIRE|Cannot use import statement/.test(`${(error as { code?: string }).code ?? ''} ${(error as Error).message}`);
+let typeScriptLoader: Promise<unknown> | undefined;
+const registerTypeScript = () => (typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => register()));
+
+let kitResolution = false;
+
+/**
+ * Lets a user's file import 'pgconform' where the kit is not installed (init's output in a vendor's schema folder):
+ * ES imports through a resolution hook, CommonJS requires through NODE_PATH when the kit is itself installed as a package.
+ */
+function resolveKitAnywhere(): void {
+  if (kitResolution) return;
+  kitResolution = true;
+  register(new URL('./kit-resolution.js', import.meta.url), { data: { kitUrl: import.meta.url } });
+  const kitRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  if (basename(kitRoot) !== 'pgconform') return;
+  process.env.NODE_PATH = [dirname(kitRoot), process.env.NODE_PATH].filter(Boolean).join(delimiter);
+  (Module as unknown as { _initPaths(): void })._initPaths();
 }
 
 /** Duck-typed so that rules built by another copy of the library still load. */
