@@ -4,10 +4,10 @@ import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
 import type { CommandContext } from './context.ts';
 import { VERSION } from './version.ts';
 
-/** The process's own streams, URLs redacted. */
-const processContext: CommandContext = {
-  out: (line) => process.stdout.write(`${redactUrl(line)}\n`),
-  err: (line) => process.stderr.write(`${redactUrl(line)}\n`),
+/** The process's own streams. */
+const processOutput: CommandContext = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
 };
 
 // What the commands' options show and share is loaded only when a command is named, and each command's module
@@ -57,7 +57,8 @@ function checkSearchOptions(a: { runs: number; sessions: number; seed?: number }
 }
 
 /** Parses argv, runs the command, and returns the exit code; errors become one line. Has no side effect on import (bin/ starts it). */
-export async function main(argv: string[], context: CommandContext = processContext): Promise<number> {
+export async function main(argv: string[], output: CommandContext = processOutput): Promise<number> {
+  const context: CommandContext = { out: (line) => output.out(redactUrl(line)), err: (line) => output.err(redactUrl(line)) };
   let exitCode: number = ExitCode.Pass;
   if (argv.some((arg) => !arg.startsWith('-'))) await loadOptionModules();
   const debug = argv.includes('--debug');
@@ -364,7 +365,10 @@ export async function main(argv: string[], context: CommandContext = processCont
       throw error ?? new KitError('usage', message, { fix: 'see pgconform --help' });
     });
   try {
-    await cli.parseAsync(argv);
+    // With a callback, yargs hands over what --help and --version print instead of printing it and exiting.
+    await cli.parseAsync(argv, {}, (_error, _argv, printed) => {
+      if (printed) context.out(printed);
+    });
   } catch (error) {
     return reportError(error, debug, context);
   }
