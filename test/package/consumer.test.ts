@@ -28,8 +28,8 @@ const pgconform = (args: string[], cwd = project) => sh('npx', ['--no', 'pgconfo
 
 // A small schema of the project's own: one open order per customer, enforced by a partial unique index.
 const SCHEMA = `CREATE TABLE orders (
-  id integer PRIMARY KEY,
-  customer_id integer NOT NULL,
+  id bigint PRIMARY KEY,
+  customer_id bigint NOT NULL,
   is_open boolean NOT NULL DEFAULT true
 );
 CREATE UNIQUE INDEX orders_one_open ON orders (customer_id) WHERE is_open;
@@ -44,8 +44,8 @@ export default scopedUnique({
   title: 'one open order per customer',
   source: 'orders team',
   table: 'orders',
-  primaryKey: { column: 'id', pool: idPool('order', 4, 'integer') },
-  columns: { customer_id: idPool('customer', 2, 'integer'), is_open: valuePool('is_open', [true, false]) },
+  primaryKey: { column: 'id', pool: idPool('order', 4, 'bigint') },
+  columns: { customer_id: idPool('customer', 2, 'bigint'), is_open: valuePool('is_open', [true, false]) },
   mutable: ['is_open'],
   unique: [{ name: 'open orders', key: ['customer_id'], where: isTrue('is_open') }],
   defaultSchema: ['../db/schema.sql'],
