@@ -4,6 +4,8 @@
 //     (median of seven passes after a warm-up, the three interleaved in chunks of 20 scenarios);
 //  3. median time to a verdict for every seed and mutant fixture, over five seeds;
 //  4. the kit's reset with and without seeded rows, and the cost of one rule (200 runs) on a large schema next to the canonical fixture.
+//  5. CLI start-up: pgconform --version and list from the build against the same commands under tsx's loader.
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -21,12 +23,19 @@ import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
 import { benchKitReset, benchPerRule } from './scale.ts';
 
 // --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
-// --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
+// --startup-only: the CLI's start-up figures only (no server); --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
 const quick = process.argv.includes('--quick');
 const throughputOnly = process.argv.includes('--throughput-only');
 const scaleOnly = process.argv.includes('--scale-only');
 const fieldDirAt = process.argv.indexOf('--field-dir');
 const fieldDir = fieldDirAt > 0 ? process.argv[fieldDirAt + 1] : undefined;
+if (process.argv.includes('--startup-only')) {
+  const startup = benchStartup(quick ? 5 : 11);
+  await mkdir('reports', { recursive: true });
+  await writeFile('reports/bench-startup.json', `${JSON.stringify({ date: new Date().toISOString(), startup }, null, 2)}\n`);
+  console.log('wrote reports/bench-startup.json');
+  process.exit(0);
+}
 // Ctrl-C: exit normally, so that the embedded server's exit hook stops it and removes its files.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
@@ -51,6 +60,7 @@ try {
     console.log('plain single-row inserts per second, for scale:', throughput.plainInserts);
     if (!throughputOnly) figures.detection = await benchDetection(server, quick ? 1 : 5);
   }
+  if (!throughputOnly && !scaleOnly) figures.startup = benchStartup(quick ? 5 : 11);
 } finally {
   await server.stop();
 }
@@ -274,4 +284,37 @@ async function benchDetection(server: StartedServer, seeds: number) {
     }
   }
   return rows;
+}
+
+/**
+ * CLI start-up, median wall time of n runs each: the built CLI (bin/pgconform.js, run npm run build first) against
+ * the same main() compiled on the fly by tsx's loader, as the CLI ran before it had a build. The runs interleave.
+ */
+function benchStartup(n: number) {
+  const viaTsx = "import { register } from 'tsx/esm/api'; register(); const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+  const ways = {
+    built: (args: string[]) => ['bin/pgconform.js', ...args],
+    tsx: (args: string[]) => ['--input-type=module', '-e', viaTsx, '--', ...args],
+  };
+  const commands = { version: ['--version'], list: ['list'] };
+  const times: Record<string, number[]> = {};
+  for (let i = 0; i < n; i++) {
+    for (const [way, argsOf] of Object.entries(ways)) {
+      for (const [command, args] of Object.entries(commands)) {
+        const t = performance.now();
+        const run = spawnSync(process.execPath, argsOf(args), { encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`${way} ${command} failed: ${run.stderr}`);
+        (times[`${way} ${command}`] ??= []).push(performance.now() - t);
+      }
+    }
+  }
+  const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
+  const medians = Object.fromEntries(Object.entries(times).map(([key, values]) => [key, median(values)]));
+  const result = {
+    runs: n,
+    medianMs: medians,
+    tsxToBuilt: { version: Number((medians['tsx version']! / medians['built version']!).toFixed(1)), list: Number((medians['tsx list']! / medians['built list']!).toFixed(1)) },
+  };
+  console.log('start-up (median ms):', result.medianMs, 'tsx/built:', result.tsxToBuilt);
+  return result;
 }

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Specs are TypeScript loaded at run time, so the CLI runs under tsx's loader: no build step.
-import { register } from 'tsx/esm/api';
+// The CLI runs the built JavaScript in dist/ (npm run build; npm install, npm ci and npm pack build it).
+// TypeScript specs and configurations are compiled when loaded, by tsx, and only then.
+import { existsSync } from 'node:fs';
+import { hideBin } from 'yargs/helpers';
 
-register();
-await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('pgconform: the kit is not built (no dist/cli/main.js); fix: run npm run build in its folder\n');
+  process.exit(3);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(hideBin(process.argv));

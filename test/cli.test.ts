@@ -1,4 +1,5 @@
-// The CLI as users run it: a real process, real servers, every documented exit code provoked for real.
+// The CLI as users run it: a real process, real servers, every documented exit code provoked for real. The commands'
+// own behaviour (list, replay, report, export) runs in-process: the same main(), without a process start each.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../src/db/embedded-provider.ts';
 import { reportSchema } from '../src/report/report-document.ts';
+import { pgconform as inProcess } from './cli-run.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'pgconform.js');
 
@@ -117,8 +119,8 @@ describe('pgconform CLI', () => {
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).server.provider).toBe('embedded');
   });
 
-  it('list shows the eight rule ids with description and source', () => {
-    const run = pgconform(['list']);
+  it('list shows the eight rule ids with description and source', async () => {
+    const run = await inProcess(['list']);
     expect(run.code).toBe(0);
     const ids = run.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]);
     expect(ids.sort()).toEqual([
@@ -128,43 +130,43 @@ describe('pgconform CLI', () => {
     expect(run.stdout).toMatch(/\(seed 00\d\)/);
   });
 
-  it('replay executes a saved counterexample again and exits 1 when it reproduces', () => {
+  it('replay executes a saved counterexample again and exits 1 when it reproduces', async () => {
     const url = inject('embeddedUrl');
     const dir = reportDir();
-    const first = pgconform(['run', 'one-pending-request', '--url', url, '--seed', '1', '--report-dir', dir]);
+    const first = await inProcess(['run', 'one-pending-request', '--url', url, '--seed', '1', '--report-dir', dir]);
     expect(first.code).toBe(1);
-    const replay = pgconform(['replay', join(dir, 'report.json'), '--url', url]);
+    const replay = await inProcess(['replay', join(dir, 'report.json'), '--url', url]);
     expect(replay.code, replay.stderr).toBe(1);
     expect(replay.stdout).toMatch(/reproduced: over-restrictive/);
-    const sql = pgconform(['replay', join(dir, 'report.json'), '--sql']);
+    const sql = await inProcess(['replay', join(dir, 'report.json'), '--sql']);
     expect(sql.code).toBe(0);
     expect(sql.stdout).toMatch(/INSERT INTO "access_requests"/);
     expect(existsSync(join(dir, 'report.json'))).toBe(true);
   });
 
-  it('writes a report.json that validates against the versioned schema, and replay rejects one that does not (exit 2)', () => {
+  it('writes a report.json that validates against the versioned schema, and replay rejects one that does not (exit 2)', async () => {
     const dir = reportDir();
-    expect(pgconform(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir]).code).toBe(1);
+    expect((await inProcess(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir])).code).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(reportSchema.safeParse(report).success).toBe(true);
     expect(report.schemaVersion).toBe(1);
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, JSON.stringify({ ...report, schemaVersion: 99 }));
-    const replay = pgconform(['replay', broken]);
+    const replay = await inProcess(['replay', broken]);
     expect(replay.code).toBe(2);
     expect(replay.stderr).toMatch(/does not match schema version 1 at schemaVersion/);
   });
 
-  it('exports a counterexample as an isolation-tester spec and as a vitest regression test', () => {
+  it('exports a counterexample as an isolation-tester spec and as a vitest regression test', async () => {
     const dir = reportDir();
-    expect(pgconform(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir]).code).toBe(1);
+    expect((await inProcess(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir])).code).toBe(1);
     const spec = join(dir, 'race.spec');
-    expect(pgconform(['replay', join(dir, 'report.json'), '--export', 'isolation', '--out', spec]).code).toBe(0);
+    expect((await inProcess(['replay', join(dir, 'report.json'), '--export', 'isolation', '--out', spec])).code).toBe(0);
     const text = readFileSync(spec, 'utf8');
     expect(text).toMatch(/^setup$/m);
     expect(text).toMatch(/^session s1$/m);
     expect(text).toMatch(/^permutation /m);
-    const vitest = pgconform(['replay', join(dir, 'report.json'), '--export', 'vitest']);
+    const vitest = await inProcess(['replay', join(dir, 'report.json'), '--export', 'vitest']);
     expect(vitest.code).toBe(0);
     expect(vitest.stdout).toMatch(/from 'vitest'/);
   });

@@ -1,29 +1,47 @@
 import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { redactUrl } from '../db/connection.ts';
-import { DEFAULT_RUNS } from '../engine/rule-check.ts';
-import { ISOLATION_LEVELS, type IsolationLevel } from '../engine/scenario.ts';
+import type { IsolationLevel } from '../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
-import { EXPLAIN_RUNS } from '../explain/explanation.ts';
-import { REPORTERS } from '../report/registry.ts';
-import { auditCommand } from './commands/audit.ts';
-import { diffCommand } from './commands/diff.ts';
-import { initCommand } from './commands/init.ts';
-import { explainCommand } from './commands/explain.ts';
-import { listCommand } from './commands/list.ts';
-import { mergeCommand } from './commands/merge.ts';
-import { mutateCommand } from './commands/mutate.ts';
-import { replayCommand } from './commands/replay.ts';
-import { runCommand } from './commands/run.ts';
 import type { CommandContext } from './context.ts';
-import { schemaArgsOf, schemaOptions } from './schema-options.ts';
-import { serverOptions } from './server-options.ts';
 import { VERSION } from './version.ts';
 
-const context: CommandContext = {
-  out: (line) => process.stdout.write(`${redactUrl(line)}\n`),
-  err: (line) => process.stderr.write(`${redactUrl(line)}\n`),
+/** The process's own streams. */
+const processOutput: CommandContext = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
 };
+
+// What the commands' options show and share is loaded only when a command is named, and each command's module
+// only when it runs: --version and --help start without the engine, the driver or the reporters.
+let DEFAULT_RUNS!: number;
+let ISOLATION_LEVELS!: typeof import('../engine/scenario.ts').ISOLATION_LEVELS;
+let EXPLAIN_RUNS!: number;
+let REPORTERS!: typeof import('../report/registry.ts').REPORTERS;
+let schemaOptions!: typeof import('./schema-options.ts').schemaOptions;
+let schemaArgsOf!: typeof import('./schema-options.ts').schemaArgsOf;
+let serverOptions!: typeof import('./server-options.ts').serverOptions;
+let redactUrl: (line: string) => string = (line) => line;
+
+async function loadOptionModules(): Promise<void> {
+  const [ruleCheck, scenario, explanation, registry, schema, server, connection] = await Promise.all([
+    import('../engine/rule-check.ts'),
+    import('../engine/scenario.ts'),
+    import('../explain/explanation.ts'),
+    import('../report/registry.ts'),
+    import('./schema-options.ts'),
+    import('./server-options.ts'),
+    import('../db/connection.ts'),
+  ]);
+  ({ DEFAULT_RUNS } = ruleCheck);
+  ({ ISOLATION_LEVELS } = scenario);
+  ({ EXPLAIN_RUNS } = explanation);
+  ({ REPORTERS } = registry);
+  ({ schemaOptions, schemaArgsOf } = schema);
+  ({ serverOptions } = server);
+  ({ redactUrl } = connection);
+}
+
+/** Every command, in the order --help lists them: named when none is given. */
+export const COMMANDS = ['run', 'merge', 'list', 'audit', 'init', 'replay', 'diff', 'explain', 'mutate'] as const;
 
 /** How hard a command searches: the options run and diff share. */
 const searchOptions = <T>(y: Argv<T>) =>
@@ -38,9 +56,11 @@ function checkSearchOptions(a: { runs: number; sessions: number; seed?: number }
   if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error('--seed must be an integer');
 }
 
-/** Parses argv, runs the command, and returns the exit code; errors become one line. */
-export async function main(argv: string[]): Promise<number> {
+/** Parses argv, runs the command, and returns the exit code; errors become one line. Has no side effect on import (bin/ starts it). */
+export async function main(argv: string[], output: CommandContext = processOutput): Promise<number> {
+  const context: CommandContext = { out: (line) => output.out(redactUrl(line)), err: (line) => output.err(redactUrl(line)) };
   let exitCode: number = ExitCode.Pass;
+  if (argv.some((arg) => !arg.startsWith('-'))) await loadOptionModules();
   const debug = argv.includes('--debug');
   const cli = yargs(argv)
     .scriptName('pgconform')
@@ -78,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       async (a) => {
+        const { runCommand } = await import('./commands/run.ts');
         exitCode = await runCommand(
           {
             specs: a.specs as string[],
@@ -117,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
           .option('quiet', { type: 'boolean', describe: 'print nothing but errors' }),
       async (a) => {
+        const { mergeCommand } = await import('./commands/merge.ts');
         exitCode = await mergeCommand({ reports: a.reports as string[], reportDir: a.reportDir, format: a.format, quiet: a.quiet }, context);
       },
     )
@@ -125,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
       'list the rules: id, description, source',
       (y) => y.positional('specs', { type: 'string', array: true, default: [] as string[] }),
       async (a) => {
+        const { listCommand } = await import('./commands/list.ts');
         exitCode = await listCommand({ specs: a.specs as string[], specsDir: a.specsDir, config: a.config as string | false | undefined }, context);
       },
     )
@@ -149,6 +172,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       async (a) => {
+        const { auditCommand } = await import('./commands/audit.ts');
         exitCode = await auditCommand(
           {
             specs: a.specs as string[],
@@ -180,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'file to write (default pgconform.config.ts or .json in the working directory)' })
           .option('force', { type: 'boolean', describe: 'overwrite the file if it exists (otherwise exit 2)' }),
       async (a) => {
+        const { initCommand } = await import('./commands/init.ts');
         exitCode = await initCommand(
           { schema: a.schema, url: a.url, docker: a.docker, pgVersion: a.pgVersion, format: a.format, out: a.out, force: a.force, debug: a.debug },
           context,
@@ -198,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('export', { type: 'string', choices: ['isolation', 'vitest'] as const, describe: 'write it as a PostgreSQL isolation-tester spec or a vitest regression test' })
           .option('out', { type: 'string', describe: 'file for --export (default: standard output)' }),
       async (a) => {
+        const { replayCommand } = await import('./commands/replay.ts');
         exitCode = await replayCommand(
           { report: a.report, rule: a.rule, isolation: a.isolation, url: a.url, docker: a.docker, pgVersion: a.pgVersion, sql: a.sql, export: a.export, out: a.out },
           context,
@@ -222,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       async (a) => {
+        const { diffCommand } = await import('./commands/diff.ts');
         exitCode = await diffCommand(
           {
             specs: a.specs as string[],
@@ -264,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       async (a) => {
+        const { explainCommand } = await import('./commands/explain.ts');
         exitCode = await explainCommand(
           {
             specs: a.specs as string[],
@@ -305,6 +333,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       async (a) => {
+        const { mutateCommand } = await import('./commands/mutate.ts');
         exitCode = await mutateCommand(
           {
             specs: a.specs as string[],
@@ -328,7 +357,7 @@ export async function main(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, 'name a command: run, list or replay')
+    .demandCommand(1, `name a command: ${COMMANDS.join(', ')}`)
     .strict()
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
@@ -336,9 +365,12 @@ export async function main(argv: string[]): Promise<number> {
       throw error ?? new KitError('usage', message, { fix: 'see pgconform --help' });
     });
   try {
-    await cli.parseAsync(argv);
+    // With a callback, yargs hands over what --help and --version print instead of printing it and exiting.
+    await cli.parseAsync(argv, {}, (_error, _argv, printed) => {
+      if (printed) context.out(printed);
+    });
   } catch (error) {
-    return reportError(error, debug);
+    return reportError(error, debug, context);
   }
   return exitCode;
 }
@@ -350,7 +382,7 @@ function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTE
 }
 
 /** One line and the documented exit code; a stack trace only with --debug. */
-function reportError(error: unknown, debug: boolean): number {
+function reportError(error: unknown, debug: boolean, context: CommandContext): number {
   if (isKitError(error)) {
     context.err(error.toLine());
     if (debug && error.cause) context.err(String((error.cause as Error).stack ?? error.cause));
@@ -366,5 +398,3 @@ function reportError(error: unknown, debug: boolean): number {
   if (debug && error instanceof Error) context.err(error.stack ?? '');
   return usage ? ExitCode.BadInput : ExitCode.Infrastructure;
 }
-
-process.exitCode = await main(hideBin(process.argv));

@@ -1,11 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { KitError } from '../errors/kit-error.ts';
 import type { Rule } from '../rules/rule.ts';
-import { displayPath } from '../spec/loader.ts';
+import { displayPath, importUserModule } from '../spec/loader.ts';
 import { bindRule, ruleBindingSchema, type RuleBinding } from './rule-binding.ts';
 
 /** A project's pgconform configuration: the rules bound to its own schema, and where that schema is. */
@@ -122,27 +121,13 @@ function errorOffset(text: string, message: string): number | undefined {
 
 async function importConfig(path: string, where: string): Promise<unknown> {
   try {
-    const exported = ((await importModule(path)) as { default?: unknown }).default;
+    const exported = ((await importUserModule(path)) as { default?: unknown }).default;
     // A module compiled as CommonJS arrives wrapped once more: { default: { default: config } }.
     const inner = exported as { default?: unknown; rules?: unknown } | undefined;
     return inner && typeof inner === 'object' && inner.rules === undefined && inner.default !== undefined ? inner.default : exported;
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     throw new KitError('config', `the configuration does not load: ${message}`, { where, fix: 'fix the file so that it compiles and runs', cause: error });
-  }
-}
-
-/**
- * Imports a configuration module. A .ts file outside a "type": "module" package is compiled as CommonJS
- * by the loader and cannot import the kit (an ES module); tsx's tsImport loads it as ESM instead.
- */
-async function importModule(path: string): Promise<unknown> {
-  try {
-    return await import(pathToFileURL(path).href);
-  } catch (error) {
-    if (!/require\(\) ES Module|ERR_REQUIRE|Cannot use import statement/.test(`${(error as { code?: string }).code ?? ''} ${(error as Error).message}`)) throw error;
-    const { tsImport } = await import('tsx/esm/api');
-    return tsImport(pathToFileURL(path).href, import.meta.url);
   }
 }
 

@@ -24,7 +24,7 @@ export class ContainerProvider implements DatabaseProvider {
   }
 
   async start(): Promise<StartedServer> {
-    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const { PostgreSqlContainer } = await containerModule();
     let container;
     try {
       container = await new PostgreSqlContainer(this.image)
@@ -45,6 +45,19 @@ export class ContainerProvider implements DatabaseProvider {
     let stopped: Promise<void> | undefined;
     const stop = () => (stopped ??= container.stop().then(() => undefined));
     return { provider: 'container', settings, serverVersion: facts.version, stop, [Symbol.asyncDispose]: stop };
+  }
+}
+
+/** testcontainers is an optional peer dependency: only --docker needs it, and it is heavy. */
+async function containerModule(): Promise<typeof import('@testcontainers/postgresql')> {
+  try {
+    return await import('@testcontainers/postgresql');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new KitError('usage', '--docker needs the package @testcontainers/postgresql, which is not installed', {
+      fix: 'npm install --save-dev @testcontainers/postgresql, or drop --docker to use the embedded server, or pass --url',
+      cause: error,
+    });
   }
 }
 

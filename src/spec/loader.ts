@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import Module, { register } from 'node:module';
+import { basename, delimiter, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Rule } from '../rules/rule.ts';
 import { KitError } from '../errors/kit-error.ts';
 
@@ -33,7 +34,7 @@ export async function loadSpecFile(file: string): Promise<LoadedSpec[]> {
   const where = displayPath(file);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+    module = (await importUserModule(resolve(file))) as Record<string, unknown>;
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     throw new KitError('spec', `the spec does not load: ${message}`, { where, fix: 'fix the spec file so that it compiles and runs', cause: error });
@@ -87,6 +88,53 @@ export async function loadSpecs(selectors: readonly string[], specsDir: string):
     seen.add(spec.rule.id);
   }
   return loaded;
+}
+
+const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
+
+/**
+ * Imports a user's spec or configuration module. Run from dist/, the kit is plain JavaScript: a TypeScript file
+ * registers tsx's loader, once and only then (run from its .ts sources, a TypeScript loader is already in place).
+ * A .ts file in a "type": "commonjs" project is compiled to CommonJS and reaches the kit through require(esm).
+ */
+export async function importUserModule(path: string): Promise<unknown> {
+  if (!import.meta.url.endsWith('.ts')) {
+    resolveKitAnywhere();
+    if (TYPESCRIPT_EXTENSIONS.has(extname(path))) await registerTypeScript();
+  }
+  const url = pathToFileURL(path).href;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    // A .ts file outside any package (no package.json: a vendor's folder) is neither ESM nor CommonJS for sure, and
+    // Node refuses the loop of requiring it as an ES module; tsx's tsImport loads it on its own.
+    if (!/require\(\) ES Module .* in a cycle/.test((error as Error).message)) throw error;
+    const { tsImport } = await import('tsx/esm/api');
+    module = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+  // A module compiled to CommonJS arrives as { default: module.exports }, its ES exports one level down.
+  const exports = module.default as { __esModule?: boolean } | undefined;
+  return typeof exports === 'object' && exports !== null && exports.__esModule === true ? exports : module;
+}
+
+let typeScriptLoader: Promise<unknown> | undefined;
+const registerTypeScript = () => (typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => register()));
+
+let kitResolution = false;
+
+/**
+ * Lets a user's file import 'pgconform' where the kit is not installed (init's output in a vendor's schema folder):
+ * ES imports through a resolution hook, CommonJS requires through NODE_PATH when the kit is itself installed as a package.
+ */
+function resolveKitAnywhere(): void {
+  if (kitResolution) return;
+  kitResolution = true;
+  register(new URL('./kit-resolution.js', import.meta.url), { data: { kitUrl: import.meta.url } });
+  const kitRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  if (basename(kitRoot) !== 'pgconform') return;
+  process.env.NODE_PATH = [dirname(kitRoot), process.env.NODE_PATH].filter(Boolean).join(delimiter);
+  (Module as unknown as { _initPaths(): void })._initPaths();
 }
 
 /** Duck-typed so that rules built by another copy of the library still load. */

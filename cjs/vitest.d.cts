@@ -1,0 +1,2 @@
+// Types of require('pgconform/vitest'): the ES module's own.
+export * from '../dist/vitest/conformance.js';
