@@ -69,7 +69,8 @@ export class CheckOracle {
       const truth = await evaluateAll(client, known.expression, known.types, rows);
       const exact = this.exact.get(id) ?? new Map<string, boolean | null>();
       // A row the server cannot evaluate (a value that does not fit the type) is rejected: init must not write it.
-      for (const row of rows) exact.set(tupleKey(row), truth?.get(tupleKey(row)) ?? false);
+      // NULL (the CHECK lets the row through) is a verdict of its own: `??` would turn it into a rejection.
+      for (const row of rows) exact.set(tupleKey(row), truth?.has(tupleKey(row)) ? truth.get(tupleKey(row))! : false);
       this.exact.set(id, exact);
       asked += rows.length;
     }

@@ -308,6 +308,8 @@ function fits(column: CatalogColumn, pool: PoolBinding): boolean {
 /** The values a pool binding generates (NULL included when it is nullable), as the template will. */
 export function poolValues(pool: PoolBinding): Value[] {
   if (Array.isArray(pool)) return [...pool];
+  // A placeholder (TODO_POOL: init had no value for the column) draws nothing.
+  if (typeof pool !== 'object' || pool === null) return [];
   if ('ids' in pool) return [...Array.from({ length: pool.count }, (_, i) => idMember(pool, i).value), ...(pool.nullable ? [null] : [])];
   if ('values' in pool) return [...pool.values, ...(pool.nullable && !pool.values.includes(null) ? [null] : [])];
   if ('emails' in pool) return [...emailPool(pool.emails, { seed: pool.seed, caseVariants: pool.caseVariants }).values];

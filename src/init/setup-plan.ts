@@ -78,7 +78,7 @@ export class SetupPlan {
 
   /** Notes what could not be planned, once. */
   private problem(text: string): void {
-    if (!this.problems.includes(text)) this.problem(text);
+    if (!this.problems.includes(text)) this.problems.push(text);
   }
 
   /**

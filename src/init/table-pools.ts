@@ -409,7 +409,8 @@ function narrowPerRow(facts: CatalogFacts, table: CatalogTable, perRow: Record<s
   const checks = facts.checks(table).flatMap((c) => (c.parsed.ok ? [{ predicate: c.parsed.predicate }] : []));
   for (const [name, binding] of Object.entries(perRow)) {
     const column = facts.column(table, name);
-    if (!column || Array.isArray(binding) || !('values' in binding)) continue;
+    // A placeholder (a TODO string: init had no value for the column) has nothing to narrow.
+    if (!column || typeof binding !== 'object' || binding === null || Array.isArray(binding) || !('values' in binding)) continue;
     const passing = valuesPassingChecks(column, binding.values, checks, binding.values.length);
     // Fewer passing values than slots repeat: a repeated value beats a row the CHECK rejects.
     if (passing) perRow[name] = { ...binding, values: binding.values.map((_, i) => passing[i % passing.length]!) };
