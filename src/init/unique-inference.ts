@@ -192,8 +192,10 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
   const key: string[] = [];
   const fold: string[] = [];
   for (const part of index.keys) {
-    if (facts.column(table, part)) {
-      key.push(part);
+    // PostgreSQL prints a column whose name it must quote ("position", "order") with its quotes.
+    const column = /^"((?:[^"]|"")+)"$/.exec(part)?.[1]?.replace(/""/g, '"') ?? part;
+    if (facts.column(table, column)) {
+      key.push(column);
       continue;
     }
     const lower = /^lower\(\(?"?([\w$]+)"?\)?(?:::text)?\)$/i.exec(part);
