@@ -93,6 +93,8 @@ const primaryKey = z.union([
 ]);
 /** Unique keys of the table the rule does not judge: a duplicate on them is a legitimate rejection (an empty key: at most one row, a singleton). */
 const otherKeys = z.array(z.strictObject({ key: z.array(column), where: predicateSchema.optional(), fold: z.array(column).optional() })).optional();
+/** CHECKs of the table the rule does not judge, on columns it generates: a row they reject is a legitimate rejection. */
+const otherChecks = z.array(z.strictObject({ name: z.string().min(1), check: predicateSchema })).optional();
 
 const scopedUniqueSchema = z.strictObject({
   template: z.literal('scoped-unique'),
@@ -103,6 +105,7 @@ const scopedUniqueSchema = z.strictObject({
   mutable: z.array(column).optional(),
   perRow: z.record(column, poolSchema).optional(),
   otherKeys,
+  otherChecks,
   unique: z
     .array(z.strictObject({ name: z.string().optional(), key: z.array(column).min(1), where: predicateSchema.optional(), fold: z.array(column).optional() }))
     .min(1),
@@ -165,6 +168,7 @@ export function bindRule(input: RuleBinding): Rule {
         columns,
         perRow: binding.perRow ? pools.record(binding.perRow) : undefined,
         otherKeys: binding.otherKeys?.map((key) => ({ ...key, where: key.where ? toPredicate(key.where) : undefined })),
+        otherChecks: 'otherChecks' in binding ? binding.otherChecks?.map((other) => ({ name: other.name, check: toPredicate(other.check) })) : undefined,
       };
       const setup = setupSql(binding.setup, pools);
       if (binding.template === 'row-predicate') {

@@ -2,6 +2,8 @@ import { findTable, type Catalog, type CatalogColumn, type CatalogConstraint, ty
 import { checkExpression } from '../catalog/definition-text.ts';
 import { CheckOracle } from './check-oracle.ts';
 import { parsePredicate, type ParsedPredicate } from './predicate-text.ts';
+import { seededRowWith, seededValues, type SeededRows } from './seeded-rows.ts';
+import type { Row, Value } from '../rules/rule.ts';
 
 /** A single-column foreign key: the column, the parent table and the parent column it references. */
 export interface ColumnReference {
@@ -19,11 +21,22 @@ export interface ReadCheck {
 
 /** The questions init asks of a catalog, answered by table: keys, foreign keys, checks, unique indexes, triggers. */
 export class CatalogFacts {
-  /** `oracle`: the server's verdicts on CHECKs init cannot read (none without a server). */
+  /** `oracle`: the server's verdicts on CHECKs init cannot read (none without a server); `seeded`: rows the schema inserts itself. */
   constructor(
     readonly catalog: Catalog,
     readonly oracle: CheckOracle = CheckOracle.empty(),
+    private readonly seeded: SeededRows = new Map(),
   ) {}
+
+  /** A row the schema itself inserted into the table that holds these values, if any. */
+  seededRow(table: CatalogTable, given: Readonly<Record<string, Value>>): Row | undefined {
+    return seededRowWith(this.seeded, table, given);
+  }
+
+  /** The distinct values the schema's own rows hold in a column (a lookup table's codes). */
+  seededValues(table: CatalogTable, column: string): Value[] {
+    return seededValues(this.seeded, table, column);
+  }
 
   /** The table a catalog name (regclass text) refers to. */
   table(name: string): CatalogTable | undefined {
@@ -82,6 +95,19 @@ export class CatalogFacts {
         parsed: expression === undefined ? { ok: false, reason: 'a CHECK definition init cannot read' } : parsePredicate(expression, types),
       };
     });
+  }
+
+  /**
+   * The table's primary key when it is a surrogate: one column the server fills in (identity, serial, a
+   * random uuid default), or an integer or uuid column named id (the application's own sequence). It tells
+   * rows apart and states no business rule.
+   */
+  surrogateKey(table: CatalogTable): CatalogColumn | undefined {
+    const key = this.singleKey(table);
+    if (!key) return undefined;
+    const filledIn = key.generated || /\b(gen_random_uuid|uuid_generate_v[14]|uuidv[47])\(/.test(key.default ?? '');
+    const namedId = key.name === 'id' && /^(smallint|integer|bigint|uuid)$/.test(key.domain?.baseType ?? key.type);
+    return filledIn || namedId ? key : undefined;
   }
 
   /** The table's single primary-key column, or undefined for a composite key or none. */

@@ -95,9 +95,25 @@ function plainKeyPool(name: string, count: number, column: CatalogColumn, fold: 
       return { values: ['2025-01-01', '2025-01-02'].slice(0, count), name };
     case 'timestamp':
       return { values: [SOME_TIMESTAMP, '2025-01-02T00:00:00Z'].slice(0, count), name };
+    case 'time':
+      return { values: Array.from({ length: count }, (_, i) => `12:00:${String(i).padStart(2, '0')}`), name };
+    case 'json':
+      // json has no equality operator, so it is never a key; jsonb is.
+      return (column.domain?.baseType ?? column.type) === 'jsonb' ? fillerKeyPool(name, count, column) : undefined;
     default:
-      return undefined;
+      return fillerKeyPool(name, count, column);
   }
+}
+
+/**
+ * A key pool of the types with no class of their own (bytea, inet, interval, arrays, ranges …): the
+ * fillers, which differ per index. The server decides what they are and which of them are equal
+ * (the run reads every value through the column's type before the first scenario).
+ */
+function fillerKeyPool(name: string, count: number, column: CatalogColumn): PoolBinding | undefined {
+  const type = column.domain?.baseType ?? column.type;
+  const values = Array.from({ length: count }, (_, i) => (type === 'jsonb' ? `{"${name}": ${i + 1}}` : otherFiller(type, i)));
+  return values.every((v) => v !== undefined) ? { values: values as Value[], name } : undefined;
 }
 
 /**

@@ -36,8 +36,10 @@ export function inferForeignKeyRules(facts: CatalogFacts, ids: RuleIds): { rules
       });
       continue;
     }
-    if (uniqueBy) consumed.add(uniqueBy.name);
-    rules.push(buildRule(facts, fk, child, parent, uniqueBy, ids));
+    const rule = buildRule(facts, fk, child, parent, uniqueBy, ids);
+    // A draft covers nothing: the unique index then gets a scoped-unique rule of its own.
+    if (uniqueBy && rule.kind === 'rule') consumed.add(uniqueBy.name);
+    rules.push(rule);
   }
   return { rules, notes, consumed };
 }

@@ -3,6 +3,7 @@ import { findReferenceProblem } from '../catalog/rule-references.ts';
 import { bindRule, ruleBindingSchema } from '../config/rule-binding.ts';
 import { CatalogFacts } from './catalog-facts.ts';
 import { oracleOf } from './check-oracle.ts';
+import { seededRowsOf } from './seeded-rows.ts';
 import { setupRefusal } from './setup-check.ts';
 import { inferCheckRules } from './check-inference.ts';
 import { inferForeignKeyRules } from './foreign-key-inference.ts';
@@ -19,7 +20,7 @@ import { inferUniqueRules } from './unique-inference.ts';
  * cannot stand behind.
  */
 export function inferConfig(catalog: Catalog): InitProposal {
-  const facts = new CatalogFacts(catalog, oracleOf(catalog));
+  const facts = new CatalogFacts(catalog, oracleOf(catalog), seededRowsOf(catalog));
   const ids = new RuleIds();
   const foreignKeys = inferForeignKeyRules(facts, ids);
   const unique = inferUniqueRules(facts, ids, foreignKeys.consumed, limitedTables(facts));

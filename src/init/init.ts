@@ -11,6 +11,7 @@ import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { SchemaSource } from '../source/schema-source.ts';
 import { displayPath } from '../spec/loader.ts';
 import { CheckOracle, rememberOracle } from './check-oracle.ts';
+import { readSeededRows, rememberSeededRows } from './seeded-rows.ts';
 import { trySetups } from './setup-check.ts';
 import { renderConfig, type ConfigFormat, type ConfigHeader } from './config-writer.ts';
 import { inferConfig } from './infer-config.ts';
@@ -26,6 +27,8 @@ export async function catalogOfSchema(server: StartedServer, schema: SchemaSourc
     const client = await connect(sandbox.settingsFor(sandbox.template), { applicationName: 'pgconform-init' });
     try {
       const catalog = await readCatalog(client);
+      // Rows the schema inserts itself (lookups): setup rows reuse them instead of colliding with them.
+      rememberSeededRows(catalog, await readSeededRows(client, catalog));
       // The CHECKs' verdicts on candidate values, asked with SELECTs in a transaction that is rolled back.
       await client.query('BEGIN');
       await askAboutChecks(client, catalog);

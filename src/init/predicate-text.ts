@@ -338,12 +338,22 @@ class Parser {
       this.at++;
       if (this.peekWord('any') || this.peekWord('some') || this.peekWord('all')) return { kind: 'predicate', predicate: this.quantified(left, operator!, op) };
       const right = this.primary();
+      if ((left.kind === 'predicate' || right.kind === 'predicate') && (op === 'eq' || op === 'ne')) return { kind: 'predicate', predicate: this.booleanComparison(left, right, op) };
       const [column, literal, flipped] = this.columnAndLiteral(left, right, operator!);
       const actual = flipped ? FLIPPED[op] : op;
       return { kind: 'predicate', predicate: { op: actual, ...operandOf(column), value: this.literalFor(column, literal, actual) as Exclude<Value, null> } };
     }
     if (operator !== undefined && operator !== ')' && operator !== ',' && operator !== ']') throw new Unsupported(`the operator ${operator}`);
     return left;
+  }
+
+  /**
+   * Two conditions compared: `(a IS NOT NULL) <> (b IS NOT NULL)` is an XOR (exactly one of them), `=` is
+   * "both or neither". Spelled with AND, OR and NOT, which keep SQL's NULL where either side is NULL.
+   */
+  private booleanComparison(left: Item, right: Item, op: 'eq' | 'ne'): Predicate {
+    const [a, b] = [this.toPredicate(left), this.toPredicate(right)];
+    return op === 'ne' ? or(and(a, not(b)), and(not(a), b)) : or(and(a, b), and(not(a), not(b)));
   }
 
   /** `= ANY (ARRAY[…])` is IN, `<> ALL (ARRAY[…])` is NOT IN; other quantified comparisons are refused. */

@@ -3,7 +3,8 @@ import { evaluate, predicateColumns } from '../rules/predicate.ts';
 import type { Row, Value } from '../rules/rule.ts';
 import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { constantDefault, expressionLiterals } from './check-oracle.ts';
-import { domainValues, fillerValue, idMember, idPoolFor, singular } from './column-values.ts';
+import { domainValues, fillerValue, idMember, idPoolFor, singular, typeClass } from './column-values.ts';
+import { shiftInstant } from '../rules/value-order.ts';
 import { comparedValues } from './predicate-text.ts';
 
 // Rows init writes (setup rows of parent tables, the per-row values of generated rows) must pass every
@@ -122,9 +123,41 @@ export class RowSolver {
     for (const v of domainValues(column)) add({ value: v });
     const filler = fillerValue(table, column, index);
     if (filler !== undefined) add({ value: filler });
+    // Later values too: a CHECK that orders two columns (ends_at > starts_at) needs them apart, past any key value.
+    for (const step of [1, 365]) {
+      const later = filler === undefined ? undefined : laterValue(column, filler, step);
+      if (later !== undefined) add({ value: later });
+    }
     // Literals of CHECKs init cannot read last: which column they belong to is unknown (num_nonnulls(a, b) = 1).
     for (const check of checks) if (!check.parsed.ok && check.constraint.columns.includes(column.name)) for (const v of expressionLiterals(check.expression)) add({ value: v });
-    return values;
+    return this.uniqueColumn(table, column) ? rotated(values, index) : values;
+  }
+
+  /** Whether a unique index of the table has the column in its key: two rows must not both take a CHECK's first value. */
+  private uniqueColumn(table: CatalogTable, column: CatalogColumn): boolean {
+    return this.facts.indexesOf(table).some((index) => index.unique && index.keyColumns.includes(column.name));
+  }
+}
+
+/** The non-NULL values turned so that the `index`-th row tries a value of its own first (NULL, never a duplicate, stays first). */
+function rotated(values: readonly ChosenValue[], index: number): ChosenValue[] {
+  const nulls = values.filter((v) => v.value === null);
+  const others = values.filter((v) => v.value !== null);
+  const shift = others.length > 0 ? index % others.length : 0;
+  return [...nulls, ...others.slice(shift), ...others.slice(0, shift)];
+}
+
+/** A value `steps` after the filler in the column's order (days, or units), for the types whose order init knows. */
+function laterValue(column: CatalogColumn, filler: Value, steps: number): Value | undefined {
+  switch (typeClass(column)) {
+    case 'integer':
+    case 'numeric':
+      return typeof filler === 'number' ? filler + steps : undefined;
+    case 'date':
+    case 'timestamp':
+      return shiftInstant(String(filler), 86_400 * steps);
+    default:
+      return undefined;
   }
 }
 

@@ -41,6 +41,9 @@ export class SetupPlan {
     const key = JSON.stringify(Object.entries(given).map(([column, v]) => [column, String(v.value)]));
     const planned = this.tables.get(table)?.find((row) => row.key === key);
     if (planned) return planned.values;
+    const seeded = Object.keys(given).length > 0 ? this.facts.seededRow(table, Object.fromEntries(Object.entries(given).map(([c, v]) => [c, v.value]))) : undefined;
+    // The schema inserted this row itself (a lookup, a default category): it is there in every run.
+    if (seeded) return new Map(Object.entries(seeded).map(([column, value]) => [column, given[column] ?? { value }]));
     if (depth > MAX_DEPTH) {
       this.problem(`foreign keys nest deeper than ${MAX_DEPTH} tables from ${table.name}`);
       return undefined;
@@ -161,6 +164,9 @@ export class SetupPlan {
     const pool = idPoolFor(singular(parent.name), index + 1, catalogColumn);
     // The first member by label (the rule's pool of that name has it); later ones by value, which loads whatever that pool's count.
     if (pool) return index === 0 ? idMember(pool, 0) : { value: idMember(pool, index).value };
+    // A lookup keyed by text (currencies.code): the keys the schema inserted, then made-up ones.
+    const seeded = this.facts.seededValues(parent, column)[index];
+    if (seeded !== undefined) return { value: seeded };
     const filler = fillerValue(parent, catalogColumn, index);
     return filler === undefined ? undefined : { value: filler };
   }

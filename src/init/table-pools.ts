@@ -2,9 +2,9 @@ import type { CatalogColumn, CatalogTable } from '../catalog/catalog.ts';
 import type { PoolBinding } from '../config/rule-binding.ts';
 import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
-import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
-import { idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular, valuesAround } from './column-values.ts';
-import { comparedLiterals } from './predicate-text.ts';
+import type { CatalogFacts, ColumnReference, ReadCheck } from './catalog-facts.ts';
+import { domainValues, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular, valuesAround } from './column-values.ts';
+import { comparedLiterals, comparedValues } from './predicate-text.ts';
 import { RowSolver } from './row-solver.ts';
 import { TODO_POOL } from './proposal.ts';
 import { SetupPlan } from './setup-plan.ts';
@@ -59,8 +59,43 @@ export function keyColumnPool(facts: CatalogFacts, table: CatalogTable, column: 
     const pool = selfReferencePool(table, column, count);
     return pool && columnPool(pool);
   }
-  const binding = (reference && idPoolFor(singular(reference.parent.name), count, column)) || keyPool(poolNameOf(column.name), count, column, fold);
+  const binding = (reference && parentKeyPool(facts, reference, count, column)) || keyPool(poolNameOf(column.name), count, column, fold);
   return binding ? columnPool(binding) : undefined;
+}
+
+/**
+ * How many rows a table can hold at most, by a unique key on one column whose values are few: a CHECK
+ * that lists them (provider IN ('okta', 'google')), an enum, a boolean. Infinity when nothing bounds it.
+ */
+export function parentCapacity(facts: CatalogFacts, table: CatalogTable): number {
+  let capacity = Infinity;
+  for (const index of facts.indexesOf(table)) {
+    if (!index.unique || index.predicate !== null || index.keys.length !== 1 || index.keyColumns.length !== 1) continue;
+    const column = facts.column(table, index.keyColumns[0]!);
+    if (!column) continue;
+    const listed = facts.checks(table).flatMap((check) =>
+      check.parsed.ok && predicateColumns(check.parsed.predicate).every((c) => c === column.name) ? (comparedValues(check.parsed.predicate).get(column.name) ?? []) : [],
+    );
+    const values = listed.length > 0 ? new Set(listed.map(String)).size : domainValues(column).length || Infinity;
+    capacity = Math.min(capacity, values + (column.notNull ? 0 : Infinity));
+  }
+  return capacity;
+}
+
+/**
+ * The pool of a column that references a parent: ids of the parent's pool (uuid, integer), or else the
+ * keys the schema seeded into the parent (a lookup's codes) topped up with made-up keys of its type, which
+ * setup then inserts. Undefined for a parent key of a type init cannot write.
+ */
+export function parentKeyPool(facts: CatalogFacts, reference: ColumnReference, count: number, column: CatalogColumn): PoolBinding | undefined {
+  const name = singular(reference.parent.name);
+  const ids = idPoolFor(name, count, column);
+  if (ids) return ids;
+  const seeded = facts.seededValues(reference.parent, reference.parentColumn.name).slice(0, count);
+  const made = keyPool(name, count, reference.parentColumn);
+  const extra = made ? poolValues(made).filter((v) => v !== null && !seeded.some((s) => String(s) === String(v))) : [];
+  const values = [...seeded, ...extra].slice(0, count);
+  return values.length === count ? { values, name } : undefined;
 }
 
 /** How init's rules address a table's rows: one key column and its pool, or several columns with a pool each. */
@@ -163,7 +198,8 @@ export function perRowColumns(
     const reference = facts.reference(table, column.name);
     if (reference) {
       // A parent per slot, as for any per-row value: rows then never collide on a unique index that includes the column.
-      const pool = reference.parent === table ? selfReferencePool(table, column, count) : idPoolFor(singular(reference.parent.name), count, column);
+      const parents = Math.min(count, parentCapacity(facts, reference.parent));
+      const pool = reference.parent === table ? selfReferencePool(table, column, count) : parentKeyPool(facts, reference, parents, column);
       if (!pool) {
         problems.push(`${table.name}.${column.name} references ${reference.parent.name}.${reference.parentColumn.name} of type ${column.type}: give it a value by hand`);
         perRow[column.name] = TODO_POOL;
@@ -240,26 +276,25 @@ export function passChecks(
   pools: Map<string, ColumnPool>,
   checks: readonly { readonly name: string; readonly predicate: Predicate }[],
   keep: ReadonlyMap<string, readonly Value[]>,
+  freeValues: (column: string) => readonly Value[] | undefined = () => undefined,
 ): string[] {
   const problems: string[] = [];
   const kept = (column: string, value: Value) => value !== null && (keep.get(column)?.some((k) => String(k) === String(value)) ?? false);
   for (const { name, predicate } of checks) {
-    const columns = predicateColumns(predicate);
-    if (!columns.every((c) => pools.has(c))) continue;
+    const columns = predicateColumns(predicate).filter((c) => pools.has(c));
+    // A column the rule does not generate (a per-row value set later) may take any of its free values:
+    // a combination fails only when none of them lets it through (paid needs a number and an issue date).
+    const free = predicateColumns(predicate).filter((c) => !pools.has(c));
+    const freeDomains = free.map(freeValues);
+    if (columns.length === 0 || freeDomains.some((d) => d === undefined)) continue;
+    const freeRows = product(freeDomains as (readonly Value[])[]).map((combo) => Object.fromEntries(free.map((c, i) => [c, combo[i] ?? null])));
     for (;;) {
-      const failing = product(columns.map((c) => pools.get(c)!.values)).filter(
-        (combo) => evaluate(predicate, Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null]))) === false,
-      );
+      const failing = product(columns.map((c) => pools.get(c)!.values)).filter((combo) => {
+        const row = Object.fromEntries(columns.map((c, i) => [c, combo[i] ?? null]));
+        return freeRows.every((freeRow) => evaluate(predicate, { ...freeRow, ...row }) === false);
+      });
       if (failing.length === 0) break;
-      let best: { column: string; value: Value; score: number } | undefined;
-      for (const combo of failing) {
-        for (const [i, column] of columns.entries()) {
-          const value = combo[i] ?? null;
-          if (kept(column, value) || pools.get(column)!.values.length <= 1) continue;
-          const score = failing.filter((f) => (f[i] ?? null) === value).length + (value === null ? 100 : 0);
-          if (!best || score > best.score) best = { column, value, score };
-        }
-      }
+      const best = valueToDrop(failing, columns, pools, kept);
       if (!best) {
         const combo = failing[0]!.map((v, i) => `${columns[i]} = ${v === null ? 'NULL' : JSON.stringify(v)}`).join(', ');
         problems.push(`the CHECK ${name} rejects ${combo}, which the rule needs: no row the CHECK lets through has it`);
@@ -269,6 +304,50 @@ export function passChecks(
     }
   }
   return problems;
+}
+
+/** The value whose removal clears the most failing combinations (NULL first), never a kept one nor a pool's last. */
+function valueToDrop(failing: readonly Value[][], columns: readonly string[], pools: ReadonlyMap<string, ColumnPool>, kept: (column: string, value: Value) => boolean) {
+  let best: { column: string; value: Value; score: number } | undefined;
+  for (const combo of failing) {
+    for (const [i, column] of columns.entries()) {
+      const value = combo[i] ?? null;
+      if (kept(column, value) || pools.get(column)!.values.length <= 1) continue;
+      const score = failing.filter((f) => (f[i] ?? null) === value).length + (value === null ? 100 : 0);
+      if (!best || score > best.score) best = { column, value, score };
+    }
+  }
+  return best;
+}
+
+/** `a <> b` between two columns (casts and parentheses aside): what "not self" CHECKs say (follower_id <> followee_id). */
+const UNEQUAL_COLUMNS = /^\(*\s*"?(\w+)"?(?:::[\w ]+)?\s*(?:<>|!=)\s*"?(\w+)"?(?:::[\w ]+)?\s*\)*$/;
+
+/**
+ * Makes the pools of two columns a CHECK says must differ disjoint (the second one takes the next values
+ * of its type, or of its parent's ids), so that no generated row is one the CHECK rejects while each key
+ * still collides on its own. Returns the CHECKs it handled this way.
+ */
+export function separateUnequalColumns(facts: CatalogFacts, table: CatalogTable, checks: readonly ReadCheck[], pools: Map<string, ColumnPool>): Set<string> {
+  const handled = new Set<string>();
+  for (const check of checks) {
+    const [, first, second] = UNEQUAL_COLUMNS.exec(check.expression) ?? [];
+    const a = first && pools.get(first);
+    const b = second && pools.get(second);
+    if (!a || !b || first === second) continue;
+    const taken = new Set(a.values.filter((v) => v !== null).map(String));
+    const column = facts.column(table, second!)!;
+    const count = b.values.filter((v) => v !== null).length;
+    const reference = facts.reference(table, second!);
+    const wider = reference && reference.parent !== table ? parentKeyPool(facts, reference, 2 * count, column) : keyPool(poolNameOf(second!), 2 * count, column);
+    const values = wider ? poolValues(wider).filter((v) => v !== null && !taken.has(String(v))).slice(0, count) : [];
+    if (values.length < count) continue;
+    const name = (wider && idPoolName(wider)) ?? poolNameOf(second!);
+    const separate = columnPool({ values, name });
+    pools.set(second!, b.values.includes(null) ? withNullValue(separate) : separate);
+    handled.add(check.constraint.name);
+  }
+  return handled;
 }
 
 /** Every combination of one value from each domain. */

@@ -2,11 +2,12 @@ import type { CatalogIndex, CatalogTable } from '../catalog/catalog.ts';
 import { fromPredicate, type PoolBinding } from '../config/rule-binding.ts';
 import { predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
-import type { CatalogFacts } from './catalog-facts.ts';
+import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
+import { RowSolver } from './row-solver.ts';
 import { collationSafeValues, domainValues, fillerValue, otherValue, poolNameOf, typeClass, valuesAround } from './column-values.ts';
 import { comparedLiterals, comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
 import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
-import { columnPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding, generatedRowsPass } from './table-pools.ts';
+import { columnPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding, generatedRowsPass, separateUnequalColumns } from './table-pools.ts';
 
 /** Values per key column: two, so that keys collide often. */
 const KEY_VALUES = 2;
@@ -37,7 +38,7 @@ export function inferUniqueRules(
   const notes: InitNote[] = [];
   for (const table of facts.catalog.tables) {
     const sources = facts.indexesOf(table).filter((index) => !index.primary && !consumed.has(index.name) && (index.unique || isExclusion(facts, index)));
-    const primary = compositeKeyScope(facts, table);
+    const primary = primaryKeyScope(facts, table);
     if (primary && limited.has(table)) {
       notes.push({ about: `table ${table.name}`, message: `its ${primary.object} is exercised by the at-most-one-child rule of its trigger (a second row with the same key is rejected there); no rule of its own` });
     }
@@ -47,8 +48,6 @@ export function inferUniqueRules(
     const placeholders: Record<string, unknown>[] = [];
     for (const index of sources) {
       const read = readScope(facts, table, index);
-      // A unique key that contains the primary key always holds (it is there for a composite foreign key to point at).
-      if (!('problem' in read) && table.primaryKey.length > 0 && table.primaryKey.every((c) => read.key.includes(c))) continue;
       if ('problem' in read) {
         problems.push(read.problem);
         placeholders.push({ name: index.name, key: index.keys, where: `TODO: ${index.predicate ?? index.definition}` });
@@ -127,8 +126,18 @@ function buildRule(
     pools.set(columnName, columnPool(values));
   }
 
-  problems.push(...passChecks(pools, readChecks, keep));
+  // A column the rule leaves to per-row values can be NULL (when it may) or a filler; the solver picks later.
+  const freeValues = (columnName: string): Value[] | undefined => {
+    const column = facts.column(table, columnName);
+    const filler = column && fillerValue(table, column, 0);
+    return column && filler !== undefined ? [...(column.notNull ? [] : [null]), filler] : undefined;
+  };
+  const narrowed = narrowByChecks(pools, readChecks, keep, freeValues, keyColumns);
+  problems.push(...narrowed.problems);
+  const separated = separateUnequalColumns(facts, table, checks, pools);
   for (const check of checks) {
+    if (separated.has(check.constraint.name)) continue;
+    if (!check.parsed.ok) narrowByServer(facts, table, pools, check);
     if (!check.parsed.ok && check.constraint.columns.some((c) => pools.has(c)) && !generatedRowsPass(facts, table, pools, check)) {
       problems.push(`the CHECK ${check.constraint.name} (${check.expression}) reads columns this rule writes values into, and init cannot read the CHECK (${check.parsed.reason}) to keep generated rows inside it: narrow those columns' pools so that every row passes it`);
     }
@@ -162,6 +171,7 @@ function buildRule(
     ...(predicateCols.length ? { mutable: predicateCols.filter((c) => pools.has(c)) } : {}),
     ...(Object.keys(perRow.perRow).length ? { perRow: perRow.perRow } : {}),
     ...(others.keys.length ? { otherKeys: others.keys } : {}),
+    ...(narrowed.modelled.length ? { otherChecks: narrowed.modelled.map((c) => ({ name: c.name, check: fromPredicate(c.predicate) })) } : {}),
     unique: [
       ...scopes.map((s) => ({
         name: s.name,
@@ -177,6 +187,51 @@ function buildRule(
   if ('problem' in primaryKey) problems.unshift(primaryKey.problem);
   if (problems.length > 0) return { kind: 'draft', draft: binding, comment, reason: draftReason(problems) };
   return { kind: 'rule', binding, comment };
+}
+
+/**
+ * A CHECK init cannot read on one generated column (date_trunc('month', month) = month): keeps the
+ * column's values the server let through, when some are left. The oracle was asked about each of them.
+ */
+function narrowByServer(facts: CatalogFacts, table: CatalogTable, pools: Map<string, ColumnPool>, check: ReadCheck): void {
+  const [columnName] = check.constraint.columns;
+  const pool = check.constraint.columns.length === 1 ? pools.get(columnName!) : undefined;
+  if (!pool) return;
+  const solver = new RowSolver(facts);
+  const passing = pool.values.filter((v) => facts.oracle.passes(table, check.constraint.name, solver.storedRow(table, { [columnName!]: v }, 0)) !== false);
+  if (passing.length < pool.values.length && passing.some((v) => v !== null)) pools.set(columnName!, columnPool({ values: passing, name: poolNameOf(columnName!) }));
+}
+
+/** A CHECK init read, by name. */
+type NamedCheck = { readonly name: string; readonly predicate: Predicate };
+
+/**
+ * Narrows the pools by each CHECK init read, so that generated rows pass it; unless that would leave a key
+ * column fewer than two values (an XOR of two key columns leaves one of them NULL only): such a CHECK, on
+ * generated columns only, goes to the model instead, which takes the rows it rejects as legitimate rejections.
+ */
+function narrowByChecks(
+  pools: Map<string, ColumnPool>,
+  checks: readonly NamedCheck[],
+  keep: ReadonlyMap<string, readonly Value[]>,
+  freeValues: (column: string) => Value[] | undefined,
+  keyColumns: readonly string[],
+): { problems: string[]; modelled: NamedCheck[] } {
+  const problems: string[] = [];
+  const modelled: NamedCheck[] = [];
+  const known = (pool: ColumnPool | undefined) => pool?.values.filter((v) => v !== null).length ?? 0;
+  for (const check of checks) {
+    const trial = new Map(pools);
+    const found = passChecks(trial, [check], keep, freeValues);
+    const starved = keyColumns.some((c) => known(trial.get(c)) < Math.min(2, known(pools.get(c))));
+    if ((found.length > 0 || starved) && predicateColumns(check.predicate).every((c) => pools.has(c))) {
+      modelled.push(check);
+      continue;
+    }
+    problems.push(...found);
+    for (const [column, pool] of trial) pools.set(column, pool);
+  }
+  return { problems, modelled };
 }
 
 function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex): ReadScope | { problem: string } {
@@ -215,9 +270,12 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
   return { object, definition, name: constraint?.name ?? index.name, key, fold, where, nullsNotDistinct: /NULLS NOT DISTINCT/i.test(index.definition) };
 }
 
-/** A composite primary key as a uniqueness demand: votes(post_id, user_id) is "one vote per post and user". */
-function compositeKeyScope(facts: CatalogFacts, table: CatalogTable): ReadScope | undefined {
-  if (table.primaryKey.length < 2) return undefined;
+/**
+ * A natural primary key as a uniqueness demand: votes(post_id, user_id) is "one vote per post and user",
+ * currencies(code) "one currency per code". A surrogate key (one column the server fills in) states none.
+ */
+function primaryKeyScope(facts: CatalogFacts, table: CatalogTable): ReadScope | undefined {
+  if (table.primaryKey.length === 0 || facts.surrogateKey(table)) return undefined;
   const constraint = facts.constraintsOf(table, 'p')[0];
   const name = constraint?.name ?? `${table.name}_pkey`;
   return {

@@ -3,7 +3,7 @@ import type { Pool } from './pool.ts';
 import { evaluate, predicateColumns, predicateSql } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State, Value } from './rule.ts';
-import { TableOperations, type RowKey, type UniqueKey } from './table-operations.ts';
+import { TableOperations, type OtherCheck, type RowKey, type UniqueKey } from './table-operations.ts';
 
 /** One uniqueness demand: among rows matching `where`, the `key` columns are unique. */
 export interface UniqueScope extends UniqueKey {
@@ -28,6 +28,8 @@ export interface ScopedUniqueConfig {
   readonly unique: readonly UniqueScope[];
   /** The table's unique keys this rule does not judge (another rule does): a duplicate on them is a legitimate rejection. */
   readonly otherKeys?: readonly UniqueKey[];
+  /** The table's CHECKs on generated columns this rule does not judge: a row they reject is a legitimate rejection. */
+  readonly otherChecks?: readonly OtherCheck[];
   readonly setup?: string;
   readonly defaultSchema?: readonly string[];
   readonly fixtures?: string;

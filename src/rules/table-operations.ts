@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import { poolArbitrary, type Pool } from './pool.ts';
-import { evaluate, sameValue, type Predicate } from './predicate.ts';
+import { evaluate, predicateColumns, sameValue, type Predicate } from './predicate.ts';
 import type { Operation, Row, RuleReference, Statement, Value } from './rule.ts';
 
 /**
@@ -26,6 +26,12 @@ export interface UniqueKey {
   readonly fold?: readonly string[];
 }
 
+/** A CHECK of the table that the rule does not judge: a row it rejects (its condition FALSE) is a legitimate rejection. */
+export interface OtherCheck {
+  readonly name: string;
+  readonly check: Predicate;
+}
+
 /** One table whose rows the generator inserts, updates and deletes by a key from a pool. */
 export interface TableShape {
   readonly table: string;
@@ -38,6 +44,8 @@ export interface TableShape {
   readonly perRow?: Readonly<Record<string, Pool>>;
   /** The table's other unique keys, which the rule does not judge (UNIQUE (provider) next to a CHECK rule). */
   readonly otherKeys?: readonly UniqueKey[];
+  /** The table's CHECKs on generated columns that the rule does not judge (an XOR of two key columns). */
+  readonly otherChecks?: readonly OtherCheck[];
 }
 
 /** The structural outcome of applying an operation to the model: new rows, or why the schema may reject it. */
@@ -87,15 +95,19 @@ export class TableOperations {
       ...Object.entries(columns).map(([column, pool]) => ({ key: `${prefix}columns.${column}`, table, column, values: pool.values })),
       ...Object.entries(perRow ?? {}).map(([column, pool]) => ({ key: `${prefix}perRow.${column}`, table, column, values: pool.values })),
       ...(this.shape.otherKeys ?? []).flatMap((unique, i) => unique.key.map((column) => ({ key: `${prefix}otherKeys[${i}].key`, table, column }))),
+      ...(this.shape.otherChecks ?? []).flatMap((other, i) => predicateColumns(other.check).map((column) => ({ key: `${prefix}otherChecks[${i}].check`, table, column }))),
     ];
   }
 
   /** insert : update : delete = 4 : 4 : 1, so tables fill up and rows move between states. */
   arbitrary(): fc.Arbitrary<Operation> {
     const key = this.keyArbitrary((pool) => poolArbitrary(pool));
+    const refused = this.insertsRefused;
     const insert = fc
       .record({ key: this.keyArbitrary((pool) => fc.constantFrom(...pool.values)), values: fc.record(mapPools(this.shape.columns, (pool) => poolArbitrary(pool))) })
-      .map(({ key: id, values }) => this.insert(id, values));
+      .map(({ key: id, values }) => this.insert(id, values))
+      // A row a CHECK the rule does not judge rejects (an XOR of two key columns) exercises nothing of the rule.
+      .filter((op) => !refused || this.otherCheckRefusal(this.rowFor(op)) === undefined);
     const update = fc
       .constantFrom(...(this.mutable.length ? this.mutable : ['']))
       .chain((column) =>
@@ -216,8 +228,9 @@ export class TableOperations {
       default:
         throw new Error(`unknown operation ${op.kind} on ${this.shape.table}`);
     }
-    const duplicate = this.otherKeyDuplicate(next);
-    return duplicate ? { rejected: duplicate } : { rows: next };
+    const changed = op.kind === 'insert' ? next[next.length - 1]! : next[index]!;
+    const refused = this.otherCheckRefusal(changed) ?? this.otherKeyDuplicate(next);
+    return refused ? { rejected: refused } : { rows: next };
   }
 
   /** The pool a column draws from. */
@@ -235,6 +248,20 @@ export class TableOperations {
 
   private describeKey(key: Row): string {
     return this.keyColumns.map((c) => `${c} ${this.keyPools[c]!.label(key[c] ?? null)}`).join(' and ');
+  }
+
+  /** Whether the other CHECKs refuse some inserted rows and let some through: then inserts are drawn among those they let through. */
+  private get insertsRefused(): boolean {
+    if (!this.shape.otherChecks?.length) return false;
+    const rows = this.slots.flatMap((key) => product(Object.entries(this.shape.columns)).map((values) => ({ ...key, ...values }))).slice(0, 4096);
+    const passing = rows.filter((row) => this.otherCheckRefusal(row) === undefined).length;
+    return passing > 0 && passing < rows.length;
+  }
+
+  /** The reason one of the table's other CHECKs rejects the row (its condition is FALSE; NULL passes, as in SQL), if one does. */
+  private otherCheckRefusal(row: Row): string | undefined {
+    const refusing = (this.shape.otherChecks ?? []).find((other) => evaluate(other.check, row) === false);
+    return refusing && `the CHECK ${refusing.name} rejects the row, which the rule does not judge`;
   }
 
   /** The reason a model state breaks one of the other unique keys, if it does. */
@@ -314,4 +341,9 @@ export class TableOperations {
 
 function mapPools<T>(pools: Readonly<Record<string, Pool>>, f: (pool: Pool) => T): Record<string, T> {
   return Object.fromEntries(Object.entries(pools).map(([column, pool]) => [column, f(pool)]));
+}
+
+/** Every combination of one value per column's pool, as rows (the first 4096). */
+function product(columns: ReadonlyArray<readonly [string, Pool]>): Row[] {
+  return columns.reduce<Row[]>((rows, [column, pool]) => rows.flatMap((row) => pool.values.map((value) => ({ ...row, [column]: value }))).slice(0, 4096), [{}]);
 }

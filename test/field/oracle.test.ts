@@ -80,7 +80,8 @@ interface KeyObject {
 /**
  * Counted from the catalog, not from init's own output: an exclusion constraint once (its index is not
  * unique). A surrogate primary key (one column the server fills in: serial, identity, a random uuid
- * default) states no business rule and is left out; natural and composite primary keys count.
+ * default; or an integer or uuid column named id) states no business rule and is left out; natural and
+ * composite primary keys count.
  */
 function keyObjects(catalog: Catalog): { counted: KeyObject[]; surrogate: KeyObject[] } {
   const indexes = catalog.indexes
@@ -98,7 +99,9 @@ function isSurrogate(catalog: Catalog, tableName: string): boolean {
   const table = catalog.tables.find((candidate) => candidate.qualified === tableName || candidate.name === tableName);
   if (!table || table.primaryKey.length !== 1) return false;
   const column = table.columns.find((candidate) => candidate.name === table.primaryKey[0]);
-  return !!column && (column.generated || /\b(gen_random_uuid|uuid_generate_v[14]|uuidv[47])\(/.test(column.default ?? ''));
+  if (!column) return false;
+  const namedId = column.name === 'id' && /^(smallint|integer|bigint|uuid)$/.test(column.type);
+  return namedId || column.generated || /\b(gen_random_uuid|uuid_generate_v[14]|uuidv[47])\(/.test(column.default ?? '');
 }
 
 /** The text through which init names the catalog objects a rule or draft came from. */
