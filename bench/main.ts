@@ -29,6 +29,8 @@ import { benchKitReset, benchPerRule } from './scale.ts';
 // --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
 // --startup-only: the CLI's start-up figures only (no server); --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
 const quick = process.argv.includes('--quick');
+/** The last commit whose CLI ran under tsx's loader with every module imported up front (before the build). */
+const PRE_BUILD_REV = 'e92996d^';
 const throughputOnly = process.argv.includes('--throughput-only');
 const scaleOnly = process.argv.includes('--scale-only');
 const fieldDirAt = process.argv.indexOf('--field-dir');
@@ -333,9 +335,6 @@ function benchStartup(n: number) {
   console.log('start-up (median ms):', result.medianMs, 'tsx/built:', result.tsxToBuilt, 'pre-build/built:', result.preBuildToBuilt);
   return result;
 }
-
-/** The last commit whose CLI ran under tsx's loader with every module imported up front (before the build). */
-const PRE_BUILD_REV = 'e92996d^';
 
 /** That commit's CLI in a temporary folder sharing this clone's node_modules; undefined outside a git clone. */
 function unpackPreBuildCli(): string | undefined {
