@@ -4,9 +4,13 @@
 //     (median of seven passes after a warm-up, the three interleaved in chunks of 20 scenarios);
 //  3. median time to a verdict for every seed and mutant fixture, over five seeds;
 //  4. the kit's reset with and without seeded rows, and the cost of one rule (200 runs) on a large schema next to the canonical fixture.
-//  5. CLI start-up: pgconform --version and list from the build against the same commands under tsx's loader.
+//  5. CLI start-up: pgconform --version and list from the build against the same commands under tsx's loader, and
+//     against the CLI before it had a build.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import pg from 'pg';
 import { connect, quoteIdent } from '../src/db/connection.ts';
@@ -25,6 +29,8 @@ import { benchKitReset, benchPerRule } from './scale.ts';
 // --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
 // --startup-only: the CLI's start-up figures only (no server); --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
 const quick = process.argv.includes('--quick');
+/** The last commit whose CLI ran under tsx's loader with every module imported up front (before the build). */
+const PRE_BUILD_REV = 'e92996d^';
 const throughputOnly = process.argv.includes('--throughput-only');
 const scaleOnly = process.argv.includes('--scale-only');
 const fieldDirAt = process.argv.indexOf('--field-dir');
@@ -288,33 +294,57 @@ async function benchDetection(server: StartedServer, seeds: number) {
 
 /**
  * CLI start-up, median wall time of n runs each: the built CLI (bin/pgconform.js, run npm run build first) against
- * the same main() compiled on the fly by tsx's loader, as the CLI ran before it had a build. The runs interleave.
+ * the same main() compiled on the fly by tsx's loader, and against the CLI as it was before it had a build (the
+ * commit PRE_BUILD_REV, unpacked into a temporary folder: tsx's loader and every module imported up front). The
+ * runs interleave, so a slow spell of a shared machine weighs on all of them alike.
  */
 function benchStartup(n: number) {
   const viaTsx = "import { register } from 'tsx/esm/api'; register(); const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-  const ways = {
-    built: (args: string[]) => ['bin/pgconform.js', ...args],
-    tsx: (args: string[]) => ['--input-type=module', '-e', viaTsx, '--', ...args],
+  const preBuild = unpackPreBuildCli();
+  const ways: Record<string, (args: string[]) => string[]> = {
+    built: (args) => ['bin/pgconform.js', ...args],
+    tsx: (args) => ['--input-type=module', '-e', viaTsx, '--', ...args],
+    ...(preBuild ? { 'pre-build': (args: string[]) => [join(preBuild, 'bin', 'pgconform.js'), ...args] } : {}),
   };
   const commands = { version: ['--version'], list: ['list'] };
   const times: Record<string, number[]> = {};
-  for (let i = 0; i < n; i++) {
-    for (const [way, argsOf] of Object.entries(ways)) {
-      for (const [command, args] of Object.entries(commands)) {
-        const t = performance.now();
-        const run = spawnSync(process.execPath, argsOf(args), { encoding: 'utf8' });
-        if (run.status !== 0) throw new Error(`${way} ${command} failed: ${run.stderr}`);
-        (times[`${way} ${command}`] ??= []).push(performance.now() - t);
+  try {
+    for (let i = 0; i < n; i++) {
+      for (const [way, argsOf] of Object.entries(ways)) {
+        for (const [command, args] of Object.entries(commands)) {
+          const t = performance.now();
+          const run = spawnSync(process.execPath, argsOf(args), { encoding: 'utf8', cwd: way === 'pre-build' ? preBuild : undefined });
+          if (run.status !== 0) throw new Error(`${way} ${command} failed: ${run.stderr}`);
+          (times[`${way} ${command}`] ??= []).push(performance.now() - t);
+        }
       }
     }
+  } finally {
+    if (preBuild) rmSync(preBuild, { recursive: true, force: true });
   }
   const median = (values: number[]) => Math.round([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
   const medians = Object.fromEntries(Object.entries(times).map(([key, values]) => [key, median(values)]));
+  const ratio = (way: string, command: string) => (medians[`${way} ${command}`] ? Number((medians[`${way} ${command}`]! / medians[`built ${command}`]!).toFixed(1)) : null);
   const result = {
     runs: n,
+    preBuildRev: preBuild ? PRE_BUILD_REV : null,
     medianMs: medians,
-    tsxToBuilt: { version: Number((medians['tsx version']! / medians['built version']!).toFixed(1)), list: Number((medians['tsx list']! / medians['built list']!).toFixed(1)) },
+    tsxToBuilt: { version: ratio('tsx', 'version'), list: ratio('tsx', 'list') },
+    preBuildToBuilt: { version: ratio('pre-build', 'version'), list: ratio('pre-build', 'list') },
   };
-  console.log('start-up (median ms):', result.medianMs, 'tsx/built:', result.tsxToBuilt);
+  console.log('start-up (median ms):', result.medianMs, 'tsx/built:', result.tsxToBuilt, 'pre-build/built:', result.preBuildToBuilt);
   return result;
+}
+
+/** That commit's CLI in a temporary folder sharing this clone's node_modules; undefined outside a git clone. */
+function unpackPreBuildCli(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'pgconform-pre-build-'));
+  const archive = spawnSync('sh', ['-c', `git archive ${PRE_BUILD_REV} package.json bin src specs fixtures | tar -x -C "${dir}"`], { encoding: 'utf8' });
+  if (archive.status !== 0) {
+    console.warn(`start-up: no pre-build CLI to compare with (${archive.stderr.trim()})`);
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+  return dir;
 }

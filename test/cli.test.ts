@@ -1,7 +1,7 @@
 // The CLI as users run it: a real process, real servers, every documented exit code provoked for real. The commands'
 // own behaviour (list, replay, report, export) runs in-process: the same main(), without a process start each.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -128,6 +128,26 @@ describe('pgconform CLI', () => {
       'one-tenant-per-user', 'profile-requires-membership', 'super-admin-tenant', 'super-admin-tenant-strict',
     ]);
     expect(run.stdout).toMatch(/\(seed 00\d\)/);
+  });
+
+  it('list leaves out the source of a spec that names none (a JavaScript spec is not type-checked)', async () => {
+    // Inside the package, so that the spec's `import … from 'pgconform'` resolves as in a user's project.
+    const dir = mkdtempSync(join(import.meta.dirname, '.tmp-list-'));
+    try {
+      const file = join(dir, 'no-source.mjs');
+      writeFileSync(file, `import { idPool, scopedUnique, valuePool } from 'pgconform';
+export default scopedUnique({
+  id: 'no-source', title: 'one row per code', table: 'codes',
+  primaryKey: { column: 'id', pool: idPool('code', 2) }, columns: { code: valuePool('code', ['a', 'b']) }, unique: [{ key: ['code'] }],
+});
+`);
+      const run = await inProcess(['list', file]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^no-source\s+one row per code — /);
+      expect(run.stdout).not.toMatch(/undefined|\(\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('replay executes a saved counterexample again and exits 1 when it reproduces', async () => {

@@ -1,5 +1,8 @@
 // Starts one embedded PostgreSQL for the whole suite and checks the local server CI machines have,
 // so every database test runs on two server versions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { settingsToUrl } from '../src/db/connection.ts';
 import { EmbeddedProvider } from '../src/db/embedded-provider.ts';
@@ -21,7 +24,13 @@ export default async function setup(project: TestProject) {
   project.provide('embeddedUrl', settingsToUrl(server.settings));
   project.provide('embeddedVersion', server.serverVersion);
   project.provide('localUrl', localUrl);
-  return async () => server.stop();
+  // What several test files would otherwise compute each (the report tests' real runs), for this suite run only.
+  const scratch = mkdtempSync(join(tmpdir(), 'pgconform-suite-'));
+  project.provide('suiteScratch', scratch);
+  return async () => {
+    rmSync(scratch, { recursive: true, force: true });
+    await server.stop();
+  };
 }
 
 declare module 'vitest' {
@@ -29,5 +38,6 @@ declare module 'vitest' {
     embeddedUrl: string;
     embeddedVersion: number;
     localUrl: string;
+    suiteScratch: string;
   }
 }

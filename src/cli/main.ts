@@ -1,4 +1,4 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import type { IsolationLevel } from '../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../errors/kit-error.ts';
 import type { CommandContext } from './context.ts';
@@ -59,9 +59,15 @@ function checkSearchOptions(a: { runs: number; sessions: number; seed?: number }
 /** Parses argv, runs the command, and returns the exit code; errors become one line. Has no side effect on import (bin/ starts it). */
 export async function main(argv: string[], output: CommandContext = processOutput): Promise<number> {
   const context: CommandContext = { out: (line) => output.out(redactUrl(line)), err: (line) => output.err(redactUrl(line)) };
+  // yargs alone takes about as long to load as Node takes to start: --version, asked by scripts and CI logs, skips it.
+  if (argv.length === 1 && argv[0] === '--version') {
+    context.out(VERSION);
+    return ExitCode.Pass;
+  }
   let exitCode: number = ExitCode.Pass;
   if (argv.some((arg) => !arg.startsWith('-'))) await loadOptionModules();
   const debug = argv.includes('--debug');
+  const { default: yargs } = await import('yargs');
   const cli = yargs(argv)
     .scriptName('pgconform')
     .usage('$0 <command> [options]\n\nProperty-based conformance tests for business rules enforced in PostgreSQL.')

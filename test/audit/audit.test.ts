@@ -1,6 +1,5 @@
 // pgconform audit on real servers: the rows a user's data already holds that break a rule, reported
 // exactly as planted, read by a role that may only SELECT, with nothing written, and every exit code.
-import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,10 +17,11 @@ import { invariantText } from '../../src/rules/predicate.ts';
 import onePendingRequest from '../../specs/one-pending-request.ts';
 import onePrimaryProvider from '../../specs/one-primary-provider.ts';
 import superAdminTenant from '../../specs/super-admin-tenant.ts';
+import { pgconform } from '../cli-run.ts';
 import { testServers } from '../servers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pgconform.js');
+
 const SPEC = { pending: join(ROOT, 'specs/one-pending-request.ts'), tenant: join(ROOT, 'specs/super-admin-tenant.ts') };
 /** Schemas without the rules' enforcement, so that the test can plant rows that break them. */
 const UNENFORCED = [
@@ -214,11 +214,6 @@ function byId(result: AuditResult, id: string): RuleAudit {
   return found;
 }
 
-function pgconform(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' }, timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 function reportDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pgconform-audit-'));
   scratch.push(dir);
@@ -346,7 +341,7 @@ describe('pgconform audit (CLI)', () => {
     await db.grantReader();
     const dir = reportDir();
     const before = await fingerprint(db);
-    const run = pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.readerUrl, '--report-dir', dir]);
+    const run = await pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.readerUrl, '--report-dir', dir]);
     expect(await fingerprint(db)).toEqual(before);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(new RegExp(`VIOLATED +one-pending-request +${expected.pending.length} offending rows`));
@@ -363,7 +358,7 @@ describe('pgconform audit (CLI)', () => {
     await admin.query(`DELETE FROM access_requests`);
     await admin.query(`DELETE FROM users`);
     await admin.end();
-    const clean = pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.readerUrl, '--json', '--no-report', '--report-dir', reportDir()]);
+    const clean = await pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.readerUrl, '--json', '--no-report', '--report-dir', reportDir()]);
     expect(clean.code, clean.stderr).toBe(0);
     const cleanDocument = auditDocumentSchema.parse(JSON.parse(clean.stdout));
     expect(cleanDocument.rules.map((rule) => rule.status)).toEqual(['holds', 'holds']);
@@ -374,7 +369,7 @@ describe('pgconform audit (CLI)', () => {
     const admin = await db.admin();
     await admin.query(`CREATE TABLE access_request (id uuid PRIMARY KEY, organization_id uuid, user_id uuid, status text)`);
     await admin.end();
-    const run = pgconform(['audit', SPEC.pending, '--url', db.adminUrl, '--no-report']);
+    const run = await pgconform(['audit', SPEC.pending, '--url', db.adminUrl, '--no-report']);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pgconform: specs\/one-pending-request\.ts: rule one-pending-request, key table: no table "access_requests".*"access_request"/)]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -382,7 +377,7 @@ describe('pgconform audit (CLI)', () => {
 
   it('exit 3 for an unreachable server, without the password', async () => {
     const port = await freePort();
-    const run = pgconform(['audit', SPEC.pending, '--url', `postgresql://postgres:secret-pw@127.0.0.1:${port}/postgres`, '--no-report']);
+    const run = await pgconform(['audit', SPEC.pending, '--url', `postgresql://postgres:secret-pw@127.0.0.1:${port}/postgres`, '--no-report']);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/cannot reach the PostgreSQL server/);
     expect(run.stdout + run.stderr).not.toContain('secret-pw');
@@ -395,7 +390,7 @@ describe('pgconform audit (CLI)', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE access_requests IN ACCESS EXCLUSIVE MODE');
-      const run = pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.adminUrl, '--lock-timeout', '200', '--no-report']);
+      const run = await pgconform(['audit', SPEC.pending, SPEC.tenant, '--url', db.adminUrl, '--lock-timeout', '200', '--no-report']);
       expect(run.code, run.stderr).toBe(3);
       // One line either way: the catalog read may already wait for the locked table (pg_get_expr opens it), or the rule's query does.
       expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pgconform: .*lock timeout \(SQLSTATE 55P03\).*--lock-timeout/)]);
@@ -405,8 +400,8 @@ describe('pgconform audit (CLI)', () => {
     }
   });
 
-  it('exit 2 without a database to read', () => {
-    const run = pgconform(['audit', SPEC.pending]);
+  it('exit 2 without a database to read', async () => {
+    const run = await pgconform(['audit', SPEC.pending]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/audit needs the database to read.*--url/);
   });

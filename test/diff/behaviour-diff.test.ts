@@ -1,6 +1,5 @@
 // The behavioural diff on real servers: seed 004's fix reported in the domain's words, the reverse
 // change reported as a regression by the CLI (exit 1), and bad input as one line (exit 2).
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StartedServer } from '../../src/db/provider.ts';
@@ -9,17 +8,15 @@ import { diffSchemas } from '../../src/diff/diff-schemas.ts';
 import { stepCount } from '../../src/engine/scenario.ts';
 import { readSource } from '../../src/source/read-source.ts';
 import { loadSpecFile } from '../../src/spec/loader.ts';
+import { pgconform as inProcess } from '../cli-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pgconform.js');
 const SEED_004 = 'fixtures/one-primary-provider/seed.sql';
 const REFERENCE = 'fixtures/one-primary-provider/reference.sql';
 const specs = await loadSpecFile(join(ROOT, 'specs', 'one-primary-provider.ts'));
 
-function pgconform(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' }, timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+// The fixture paths are relative to the kit's folder, as a user's would be to their project's.
+const pgconform = (args: string[]) => inProcess(args, { cwd: ROOT });
 
 describe('pgconform diff', () => {
   let server: StartedServer;
@@ -50,8 +47,8 @@ describe('pgconform diff', () => {
     expect(diff.changes.some((c) => c.judged === 'breaks')).toBe(false);
   });
 
-  it('exits 1 on the reverse change, naming the operation the rule allows that is now rejected', () => {
-    const run = pgconform(['diff', '--before', REFERENCE, '--after', SEED_004, '--url', inject('embeddedUrl'), '--runs', '100', '--seed', '3', '--quiet']);
+  it('exits 1 on the reverse change, naming the operation the rule allows that is now rejected', async () => {
+    const run = await pgconform(['diff', '--before', REFERENCE, '--after', SEED_004, '--url', inject('embeddedUrl'), '--runs', '100', '--seed', '3', '--quiet']);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain('  verdict: pass → over-restrictive\n  a primary in a second organization, which the rule allows, is now rejected\n');
     expect(run.stdout).toContain('regression: rejects what the rule allows: a primary in a second organization');
@@ -59,8 +56,8 @@ describe('pgconform diff', () => {
     expect(run.stdout).toMatch(/skipped, their tables are not in both schemas: .*one-pending-request/);
   });
 
-  it('exits 2 with one line for a source that does not exist', () => {
-    const run = pgconform(['diff', '--before', 'no/such/schema.sql', '--after', REFERENCE]);
+  it('exits 2 with one line for a source that does not exist', async () => {
+    const run = await pgconform(['diff', '--before', 'no/such/schema.sql', '--after', REFERENCE]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual(['pgconform: no schema file or folder at no/such/schema.sql (give a .sql file, a folder of .sql files, or <git-rev>:<path>)']);
   });

@@ -1,6 +1,5 @@
 // pgconform explain on a real server: the enforcement map read from a schema's catalog, the fragilities
 // read from its triggers, and the short run that confirms or refutes them.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import type { StartedServer } from '../../src/db/provider.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import { explainRules, type RuleExplanation } from '../../src/explain/explanation.ts';
 import { loadSpecFile, type LoadedSpec } from '../../src/spec/loader.ts';
+import { pgconform } from '../cli-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pgconform.js');
 const fixture = (path: string) => join(ROOT, 'fixtures', path);
 const spec = async (id: string): Promise<LoadedSpec> => (await loadSpecFile(join(ROOT, 'specs', `${id}.ts`)))[0]!;
 /** The names a fixture creates with `CREATE <what> name`, read from its text. */
@@ -106,10 +105,6 @@ describe('pgconform explain', () => {
 
 describe('pgconform explain (CLI)', () => {
   const url = () => inject('embeddedUrl');
-  const pgconform = (args: string[]) => {
-    const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' }, timeout: 120_000 });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
   async function databases(): Promise<string[]> {
     const client = new pg.Client({ connectionString: url() });
     await client.connect();
@@ -122,7 +117,7 @@ describe('pgconform explain (CLI)', () => {
 
   it('--no-run maps a failing design, starts no run and exits 0', async () => {
     const before = await databases();
-    const run = pgconform(['explain', 'profile-requires-membership', '--no-run', '--json', '--url', url()]);
+    const run = await pgconform(['explain', 'profile-requires-membership', '--no-run', '--json', '--url', url()]);
     expect(run.code, run.stderr).toBe(0);
     const document = JSON.parse(run.stdout);
     expect(document.schemaVersion).toBe(1);
@@ -132,10 +127,10 @@ describe('pgconform explain (CLI)', () => {
     expect(await databases()).toEqual(before);
   });
 
-  it('exits 1 when the confirming run finds a failure, and writes explain.json', () => {
+  it('exits 1 when the confirming run finds a failure, and writes explain.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgconform-explain-'));
     const schema = fixture('one-pending-request/mutants/non-unique-index-with-app-check.sql');
-    const run = pgconform(['explain', 'one-pending-request', '--schema', schema, '--seed', '1', '--url', url(), '--report-dir', dir]);
+    const run = await pgconform(['explain', 'one-pending-request', '--schema', schema, '--seed', '1', '--url', url(), '--report-dir', dir]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/enforced by: nothing/);
     expect(run.stdout).toMatch(/confirmed: nothing in the database enforces it — a violation was found/);
@@ -144,8 +139,8 @@ describe('pgconform explain (CLI)', () => {
     expect(document.rules[0].confirmation.status).toBe('confirmed');
   });
 
-  it('exit 2 and one line for a rule whose table the schema lacks', () => {
-    const run = pgconform(['explain', 'one-tenant-per-user', '--no-run', '--quiet', '--schema', fixture('one-pending-request/reference.sql'), '--url', url()]);
+  it('exit 2 and one line for a rule whose table the schema lacks', async () => {
+    const run = await pgconform(['explain', 'one-tenant-per-user', '--no-run', '--quiet', '--schema', fixture('one-pending-request/reference.sql'), '--url', url()]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/no table "users" in the schema/);

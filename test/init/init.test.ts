@@ -1,6 +1,5 @@
 // pgconform init: the predicate reader against PostgreSQL's own evaluation, the written files as the
 // kit loads them, drafts that cannot load by accident, and the CLI's refusals and read-only --url mode.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,13 +24,12 @@ import { checkPasses, parsePredicate } from '../../src/init/predicate-text.ts';
 import { evaluate, predicateColumns } from '../../src/rules/predicate.ts';
 import type { Value } from '../../src/rules/rule.ts';
 import { schemaFiles } from '../../src/source/schema-source.ts';
+import { pgconform as inProcess } from '../cli-run.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pgconform.js');
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 
 function pgconform(args: string[], cwd?: string) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { ...process.env, DATABASE_URL: '' }, timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return inProcess(args, cwd ? { cwd } : {});
 }
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'pgconform-init-'));
@@ -305,26 +303,26 @@ describe('pgconform init', () => {
   describe('the command', () => {
     const reference = join(FIXTURES, 'one-pending-request', 'reference.sql');
 
-    it('refuses to overwrite an existing file (exit 2, one line) unless --force', () => {
+    it('refuses to overwrite an existing file (exit 2, one line) unless --force', async () => {
       const dir = tempDir();
       const out = join(dir, 'pgconform.config.json');
-      const first = pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out]);
+      const first = await pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out]);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(/wrote .*pgconform\.config\.json: 2 rule\(s\)/);
       writeFileSync(out, '{"edited": true}');
-      const second = pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out]);
+      const second = await pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out]);
       expect(second.code).toBe(2);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
       expect(second.stderr).toMatch(/already exists \(pass --force/);
       expect(readFileSync(out, 'utf8')).toBe('{"edited": true}');
-      const forced = pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out, '--force']);
+      const forced = await pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl'), '--format', 'json', '--out', out, '--force']);
       expect(forced.code, forced.stderr).toBe(0);
       expect(JSON.parse(readFileSync(out, 'utf8')).rules).toHaveLength(2);
     });
 
-    it('writes pgconform.config.ts in the working directory by default, with the schema relative to it', () => {
+    it('writes pgconform.config.ts in the working directory by default, with the schema relative to it', async () => {
       const dir = tempDir();
-      const run = pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl')], dir);
+      const run = await pgconform(['init', '--schema', reference, '--url', inject('embeddedUrl')], dir);
       expect(run.code, run.stderr).toBe(0);
       const text = readFileSync(join(dir, 'pgconform.config.ts'), 'utf8');
       expect(text).toMatch(/^import \{ defineConfig \} from 'pgconform';$/m);
@@ -334,19 +332,19 @@ describe('pgconform init', () => {
       writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
       mkdirSync(join(dir, 'node_modules'));
       symlinkSync(join(import.meta.dirname, '..', '..'), join(dir, 'node_modules', 'pgconform'), 'dir');
-      const list = pgconform(['list'], dir);
+      const list = await pgconform(['list'], dir);
       expect(list.code, list.stderr).toBe(0);
       expect(list.stdout).toMatch(/^access-requests-org-user-pending-unique .*pgconform\.config\.ts$/m);
       expect(list.stdout).toMatch(/^access-requests-status-check /m);
     });
 
-    it('exit 2 when there is no schema to read, and when the schema enforces nothing init can use', () => {
-      const none = pgconform(['init', '--out', join(tempDir(), 'c.ts')]);
+    it('exit 2 when there is no schema to read, and when the schema enforces nothing init can use', async () => {
+      const none = await pgconform(['init', '--out', join(tempDir(), 'c.ts')]);
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/init needs a schema to read/);
       const dir = tempDir();
       writeFileSync(join(dir, 'plain.sql'), 'CREATE TABLE notes (id uuid PRIMARY KEY, body text);');
-      const empty = pgconform(['init', '--schema', join(dir, 'plain.sql'), '--url', inject('embeddedUrl'), '--out', join(dir, 'c.ts')]);
+      const empty = await pgconform(['init', '--schema', join(dir, 'plain.sql'), '--url', inject('embeddedUrl'), '--out', join(dir, 'c.ts')]);
       expect(empty.code).toBe(2);
       expect(empty.stderr).toMatch(/found nothing it can turn into a working rule/);
       expect(existsSync(join(dir, 'c.ts'))).toBe(false);
@@ -374,7 +372,7 @@ describe('pgconform init', () => {
         });
         const before = await snapshot();
         const dir = tempDir();
-        const run = pgconform(['init', '--url', url.toString(), '--format', 'json', '--out', join(dir, 'pgconform.config.json')]);
+        const run = await pgconform(['init', '--url', url.toString(), '--format', 'json', '--out', join(dir, 'pgconform.config.json')]);
         expect(run.code, run.stderr).toBe(0);
         expect(run.stdout).toMatch(/2 rule\(s\)/);
         expect(JSON.parse(readFileSync(join(dir, 'pgconform.config.json'), 'utf8')).schema).toBeUndefined();

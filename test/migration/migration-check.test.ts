@@ -1,7 +1,6 @@
 // Migration safety on data the before schema let in (two active memberships for one pair, as seed
 // 000 found): an index over violating rows fails cleanly; deleting the rows to make it apply loses
 // data; deactivating them keeps every row; a down migration must restore the previous behaviour.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { UrlProvider } from '../../src/db/url-provider.ts';
 import { checkMigration, type MigrationCheckOptions } from '../../src/migration/migration-check.ts';
 import { readSource } from '../../src/source/read-source.ts';
 import rule from '../../specs/one-active-membership.ts';
+import { pgconform } from '../cli-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = 'fixtures/migrations/one-active-membership';
@@ -73,16 +73,15 @@ describe('migration safety', () => {
     expect(check.problems).toEqual(['the migration fails without undoing what it did']);
   });
 
-  it('exits 1 from the CLI when the down migration leaves the index behind', () => {
+  it('exits 1 from the CLI when the down migration leaves the index behind', async () => {
     const forgetful = join(mkdtempSync(join(tmpdir(), 'pgconform-down-')), 'forgetful-down.sql');
     writeFileSync(forgetful, '-- forgets to drop the index\nSELECT 1;\n');
-    const run = spawnSync(
-      process.execPath,
-      [join(ROOT, 'bin', 'pgconform.js'), 'diff', 'one-active-membership', '--before', `${DIR}/before.sql`, '--migration', `${DIR}/add-active-index.sql`,
+    const run = await pgconform(
+      ['diff', 'one-active-membership', '--before', `${DIR}/before.sql`, '--migration', `${DIR}/add-active-index.sql`,
         '--down', forgetful, '--url', inject('embeddedUrl'), '--runs', '40', '--seed', '1', '--quiet'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' }, timeout: 120_000 },
+      { cwd: ROOT },
     );
-    expect(run.status, run.stderr).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain('  the migration fails cleanly: nothing is lost\n');
     expect(run.stdout).toMatch(/the downgrade does not restore the previous behaviour \(round trip on empty tables\): .*, which broke the rule, is now rejected/);
     expect(run.stdout).toContain('problem: the down migration does not restore the previous behaviour');

@@ -130,7 +130,8 @@ describe('mutant derivation', () => {
       await sandbox.dispose();
       expect(changeOf(catalog, after), mutant.name).toEqual(expectedChange(mutant));
     }
-  });
+    // A sandbox per mutant: about 50 s on a loaded 2-core machine alone, past the default limit beside another file.
+  }, 300_000);
 });
 
 describe('reading the server\'s SQL text', () => {

@@ -1,19 +1,15 @@
 // pgconform mutate as users run it: a spec weaker than its schema is found (exit 1, the survivor named
 // and explained in the text and in mutate.json), and bad input is one line with exit 2.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { MutationResult } from '../../src/mutation/mutation-run.ts';
+import { pgconform as inProcess } from '../cli-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'pgconform.js');
 
-function pgconform(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' }, timeout: 180_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const pgconform = (args: string[]) => inProcess(args, { cwd: ROOT });
 
 // The pending-request index also keys on team_id, which the one-pending-request spec never names: every
 // row gets the default team, so the spec holds on this schema but cannot tell whether team_id matters.
@@ -29,11 +25,11 @@ CREATE UNIQUE INDEX uq_pending_request ON access_requests (organization_id, user
 `;
 
 describe('pgconform mutate', () => {
-  it('exits 1 for a spec whose unique scope omits a column the index has, naming the surviving mutant and why', () => {
+  it('exits 1 for a spec whose unique scope omits a column the index has, naming the surviving mutant and why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgconform-mutate-'));
     const schema = join(dir, 'weak.sql');
     writeFileSync(schema, WEAK_SCHEMA);
-    const run = pgconform(['mutate', 'one-pending-request', '--schema', schema, '--url', inject('embeddedUrl'), '--runs', '40', '--seed', '1', '--report-dir', dir, '--quiet']);
+    const run = await pgconform(['mutate', 'one-pending-request', '--schema', schema, '--url', inject('embeddedUrl'), '--runs', '40', '--seed', '1', '--report-dir', dir, '--quiet']);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain('SURVIVED  drop-key-column uq_pending_request: team_id: spec too weak: the schema enforces something the spec does not state: the changed part constrains team_id, which the spec never names');
     expect(run.stdout).toMatch(/behaviour-changing mutants survive: one-pending-request \(1\) \(seed 1\)/);
@@ -52,19 +48,19 @@ describe('pgconform mutate', () => {
     expect(rule.score).toBe(rule.killed / (rule.killed + rule.survived));
   });
 
-  it('exits 2 with one line for an unknown rule id, a bad option value, and a schema that does not apply', () => {
-    const unknown = pgconform(['mutate', 'no-such-rule', '--url', inject('embeddedUrl')]);
+  it('exits 2 with one line for an unknown rule id, a bad option value, and a schema that does not apply', async () => {
+    const unknown = await pgconform(['mutate', 'no-such-rule', '--url', inject('embeddedUrl')]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pgconform: unknown rule id "no-such-rule" \(known ids: .*one-pending-request/)]);
 
-    const workers = pgconform(['mutate', '--workers', '0']);
+    const workers = await pgconform(['mutate', '--workers', '0']);
     expect(workers.code).toBe(2);
     expect(workers.stderr.trim().split('\n')).toEqual(['pgconform: --workers must be a whole number from 1, got 0 (see pgconform --help)']);
 
     const dir = mkdtempSync(join(tmpdir(), 'pgconform-mutate-'));
     const broken = join(dir, 'broken.sql');
     writeFileSync(broken, 'CREATE TABLE access_requests (id uuid PRIMARY KEY);\nCREAT INDEX x ON access_requests (id);\n');
-    const schema = pgconform(['mutate', 'one-pending-request', '--schema', broken, '--url', inject('embeddedUrl'), '--quiet', '--report-dir', dir]);
+    const schema = await pgconform(['mutate', 'one-pending-request', '--schema', broken, '--url', inject('embeddedUrl'), '--quiet', '--report-dir', dir]);
     expect(schema.code).toBe(2);
     expect(schema.stderr.trim().split('\n')).toEqual([expect.stringMatching(/broken\.sql:2: the schema does not apply: syntax error at or near "CREAT"/)]);
   });

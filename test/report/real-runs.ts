@@ -1,9 +1,10 @@
 // Report documents from real runs of the kit on the local PostgreSQL, so the reporters are tested on
 // what a run really produces (histories, logical times, waits), not on hand-written objects.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { settingsFromUrl } from '../../src/db/connection.ts';
 import { inspectServer } from '../../src/db/server-check.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
@@ -85,13 +86,31 @@ export async function localServerReachable(): Promise<boolean> {
   }
 }
 
-/** Runs one-pending-request against three schemas on the local server and returns their report documents. */
+/**
+ * The documents of one-pending-request run against three schemas on the local server, in a fresh scratch folder.
+ * The runs happen once per suite run: the report test files share them through a file in the suite's scratch folder
+ * (test/global-setup.ts), each with the paths moved into its own folder, as if it had run them there.
+ */
 export async function realRuns(): Promise<RealRuns> {
   const dir = await mkdtemp(join(tmpdir(), 'pgconform-report-test-'));
-  const race = join(dir, 'race.sql');
-  const waited = join(dir, 'waited.sql');
-  await writeFile(race, RACE_SQL);
-  await writeFile(waited, WAIT_SQL);
+  await writeFile(join(dir, 'race.sql'), RACE_SQL);
+  await writeFile(join(dir, 'waited.sql'), WAIT_SQL);
+  const shared = join(inject('suiteScratch'), 'real-runs.json');
+  const saved = await readFile(shared, 'utf8').catch(() => undefined);
+  if (saved) {
+    const { dir: ranIn, documents } = JSON.parse(saved) as { dir: string; documents: unknown };
+    return { dir, ...(JSON.parse(JSON.stringify(documents).replaceAll(ranIn, dir)) as Omit<RealRuns, 'dir'>) };
+  }
+  const runs = { dir, ...(await runThreeSchemas(dir)) };
+  assertShapes(runs);
+  // Written whole, then renamed: a file that reads it while it is being written must not see half of it.
+  const { dir: _, ...documents } = runs;
+  await writeFile(`${shared}.${process.pid}`, JSON.stringify({ dir, documents }));
+  await rename(`${shared}.${process.pid}`, shared);
+  return runs;
+}
+
+async function runThreeSchemas(dir: string): Promise<Omit<RealRuns, 'dir'>> {
   const server = await new UrlProvider(LOCAL_URL).start();
   try {
     const specs = await loadSpecFile(join(ROOT, 'specs/one-pending-request.ts'));
@@ -100,14 +119,12 @@ export async function realRuns(): Promise<RealRuns> {
       return toDocument(result, { version: 'test', reportPath: join(dir, name, 'report.json') });
     };
     // At once: each run has its own sandbox databases, and together they take the time of the longest.
-    const [overRestrictive, raced, waitedFor] = await Promise.all([
+    const [overRestrictive, race, waited] = await Promise.all([
       run('over-restrictive', join(ROOT, 'fixtures/one-pending-request/seed.sql'), ['read-committed']),
-      run('race', race, ['read-committed', 'serializable']),
-      run('waited', waited, ['repeatable-read']),
+      run('race', join(dir, 'race.sql'), ['read-committed', 'serializable']),
+      run('waited', join(dir, 'waited.sql'), ['repeatable-read']),
     ]);
-    const runs = { dir, overRestrictive, race: raced, waited: waitedFor };
-    assertShapes(runs);
-    return runs;
+    return { overRestrictive, race, waited };
   } finally {
     await server.stop();
   }
