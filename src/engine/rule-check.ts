@@ -5,6 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
+import { conflictPairs, raceScenarios } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -158,16 +159,17 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
       if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
       if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
       // An over-restrictive finding: keep looking for a violation, which outranks it.
-      const searched = await search(rule, options, execute, 'violation');
+      const searched = await search(rule, options, execute, 'violation', await raceScenariosFor(rule, executor, options));
       if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
       return result('over-restrictive', { counterexample, truthTable });
     }
-    const first = await search(rule, options, execute, 'violation');
+    const races = await raceScenariosFor(rule, executor, options);
+    const first = await search(rule, options, execute, 'violation', races);
     if (first.counterexample || !first.overRestrictiveAt) {
       notes.push(...first.notes);
       return result(first.counterexample?.kind ?? 'pass', { counterexample: first.counterexample, truthTable });
     }
-    const second = await search(rule, { ...options, path: first.overRestrictiveAt }, execute, 'over-restrictive');
+    const second = await search(rule, { ...options, path: first.overRestrictiveAt }, execute, 'over-restrictive', races);
     notes.push(...second.notes);
     return result(second.counterexample?.kind ?? 'pass', { counterexample: second.counterexample, truthTable });
   } catch (error) {
@@ -189,6 +191,7 @@ async function search(
   options: CheckOptions,
   execute: (scenario: Scenario) => Promise<Execution>,
   target: Searched,
+  races: readonly Scenario[],
 ): Promise<SearchResult> {
   const found: SearchResult = { notes: [] };
   let runIndex = 0;
@@ -225,6 +228,8 @@ async function search(
   const details = await fc.check(property, {
     numRuns: options.path ? 1 : options.runs,
     seed: options.seed,
+    // The targeted race schedules are the first runs of the budget (a path counts them too, so it replays).
+    examples: races.map((scenario): [Scenario] => [scenario]),
     path: options.path,
     interruptAfterTimeLimit: options.timeBudgetMs,
     markInterruptAsFailure: false,
@@ -270,6 +275,23 @@ async function search(
     foundBy: 'property',
   };
   return found;
+}
+
+/** Share of the budget, and most runs, given to targeted race schedules before the generated scenarios. */
+const RACE_SHARE = 0.25;
+const MOST_RACES = 32;
+
+/**
+ * Targeted race schedules for the pairs of operations the rule's model says conflict, from the state
+ * every scenario starts in (the setup rows). The seed picks the operations, so seeds vary the keys.
+ */
+async function raceScenariosFor(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<Scenario[]> {
+  const limit = Math.min(MOST_RACES, Math.floor(options.runs * RACE_SHARE));
+  if (!rule.apply || limit === 0) return [];
+  await executor.reset();
+  const start = await executor.snapshot();
+  const pairs = conflictPairs(rule, start, (op) => executor.canonical(op), options.seed, Math.ceil(limit / 2));
+  return raceScenarios(pairs, options.isolation, limit);
 }
 
 /** An execution that ended in an error: the schema does not fit the spec (exit 2), or the infrastructure failed (exit 3). */

@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import type { Operation, Rule, State } from '../rules/rule.ts';
+import type { Block, IsolationLevel, Scenario } from './scenario.ts';
+
+/**
+ * Two operations the rule's reference model says conflict: from the state the prefix leads to, each is
+ * allowed on its own, but the second breaks the rule once the first has committed. A schema that checks
+ * without a lock lets both commit when neither sees the other: the race the engine schedules on purpose.
+ */
+export interface ConflictPair {
+  /** Operations committed one by one before the race (a row the race updates, a membership a demotion needs). */
+  readonly prefix: readonly Operation[];
+  readonly first: Operation;
+  readonly second: Operation;
+  /** An operation that changes nothing in that state (a delete of a missing row): a read that takes a snapshot. */
+  readonly probe?: Operation;
+}
+
+/** The reference model as the search for conflicts sees it: operations in the server's value classes. */
+interface Model {
+  readonly rule: Rule & Pick<Required<Rule>, 'apply'>;
+  readonly canonical: (op: Operation) => Operation;
+}
+
+/** A candidate operation with its canonical form (what the model judges) and its id (to tell duplicates). */
+interface Candidate {
+  readonly op: Operation;
+  readonly model: Operation;
+  readonly id: string;
+}
+
+/** How many distinct operations the search for conflicts looks at, and from how many prefix states. */
+const CANDIDATES = 16;
+const PREFIXES = 4;
+/** Most ordered pairs judged in all: a bound on the model's work (a few tens of ms), the same on every machine. */
+const PAIR_CHECKS = 1_500;
+
+/**
+ * Conflicting pairs found among operations drawn from the rule's generator (the seed picks them), from the
+ * start state and from the states one committed operation leads to. Pairs come in round-robin over their
+ * kind (which operations, which arguments they share, which prefix), so the first few cover every kind
+ * of race the model knows of, not the first kind many times.
+ */
+export function conflictPairs(rule: Rule, start: State, canonical: (op: Operation) => Operation, seed: number, limit: number): ConflictPair[] {
+  if (!rule.apply || limit <= 0) return [];
+  const model: Model = { rule: rule as Model['rule'], canonical };
+  const candidates = drawCandidates(model, seed);
+  const budget = { checks: PAIR_CHECKS };
+  const byKind = new Map<string, ConflictPair[]>();
+  const add = (kind: string, pair: ConflictPair) => {
+    const pairs = byKind.get(kind) ?? [];
+    // A few of each kind: enough to vary keys and values, few enough to keep the search quick.
+    if (pairs.length < 3) byKind.set(kind, [...pairs, pair]);
+  };
+  for (const { prefix, state } of prefixStates(model, start, candidates)) {
+    const probe = candidates.find((c) => afterAllowed(model, state, c) !== undefined && JSON.stringify(afterAllowed(model, state, c)) === JSON.stringify(state));
+    for (const [first, second] of conflictsFrom(model, state, candidates, budget)) {
+      const pair = { prefix: prefix ? [prefix.op] : [], first: first.op, second: second.op, ...(probe ? { probe: probe.op } : {}) };
+      add(kindOf(first, second), pair);
+    }
+  }
+  return roundRobin([...byKind.values()], limit);
+}
+
+function drawCandidates(model: Model, seed: number): Candidate[] {
+  const seen = new Map<string, Candidate>();
+  for (const op of fc.sample(model.rule.operation, { seed, numRuns: CANDIDATES * 5 })) {
+    const canonical = model.canonical(op);
+    const id = JSON.stringify(canonical);
+    if (!seen.has(id)) seen.set(id, { op, model: canonical, id });
+    if (seen.size >= CANDIDATES) break;
+  }
+  return [...seen.values()];
+}
+
+/** The start state, then the states that one allowed, state-changing candidate leads to. */
+function* prefixStates(model: Model, start: State, candidates: readonly Candidate[]): Generator<{ prefix?: Candidate; state: State }> {
+  yield { state: start };
+  let prefixes = 0;
+  const before = JSON.stringify(start);
+  for (const candidate of candidates) {
+    if (prefixes >= PREFIXES) return;
+    const state = afterAllowed(model, start, candidate);
+    if (!state || JSON.stringify(state) === before) continue;
+    prefixes++;
+    yield { prefix: candidate, state };
+  }
+}
+
+/** Ordered pairs (a, b) of candidates, each allowed in `state`, where b after a breaks the rule. */
+function* conflictsFrom(model: Model, state: State, candidates: readonly Candidate[], budget: { checks: number }): Generator<[Candidate, Candidate]> {
+  const allowed = candidates.filter((c) => model.rule.allows(state, c.model).allowed);
+  for (const first of allowed) {
+    const next = model.rule.apply(state, first.model);
+    if ('rejected' in next && typeof next.rejected === 'string') continue;
+    for (const second of allowed) {
+      if (second === first) continue;
+      if (budget.checks-- <= 0) return;
+      if (model.rule.allows(next as State, second.model).allowed) continue;
+      // A rejection the rule does not judge (a duplicate primary key) is no conflict of the rule.
+      const after = model.rule.apply(next as State, second.model);
+      if (!('rejected' in after && typeof after.rejected === 'string')) yield [first, second];
+    }
+  }
+}
+
+/** The state after a candidate the model allows in `state`, or undefined. */
+function afterAllowed(model: Model, state: State, candidate: Candidate): State | undefined {
+  if (!model.rule.allows(state, candidate.model).allowed) return undefined;
+  const next = model.rule.apply(state, candidate.model);
+  return 'rejected' in next && typeof next.rejected === 'string' ? undefined : (next as State);
+}
+
+/**
+ * What kind of race a pair is: its operations' kinds and the arguments the two share. The prefix is left
+ * out, so a race found from the start state is not tried again behind every prefix; a prefix adds the
+ * races that need a row first (an update racing an insert, a demotion racing a second membership).
+ */
+function kindOf(first: Candidate, second: Candidate): string {
+  const shared = Object.keys(first.model.args)
+    .filter((name) => name in second.model.args && JSON.stringify(first.model.args[name]) === JSON.stringify(second.model.args[name]))
+    .sort();
+  return JSON.stringify([first.model.kind, second.model.kind, shared]);
+}
+
+function roundRobin<T>(groups: readonly (readonly T[])[], limit: number): T[] {
+  const out: T[] = [];
+  for (let round = 0; out.length < limit && groups.some((g) => g.length > round); round++) {
+    for (const group of groups) if (round < group.length && out.length < limit) out.push(group[round]!);
+  }
+  return out;
+}
+
+/**
+ * The canonical race schedules of a pair, two sessions each holding one write open: both statements run
+ * before either COMMIT, and the first to write commits first or last. Under REPEATABLE READ and
+ * SERIALIZABLE also the stale-snapshot schedule, a third statement between: the second session's
+ * transaction reads first (a probe), the first operation commits, then the second writes.
+ */
+export function raceSchedules(pair: ConflictPair, isolation: IsolationLevel): Scenario[] {
+  const prefix = pair.prefix.map((op): Block => ({ autocommit: op }));
+  const sessions = [
+    [...prefix, { transaction: [pair.first], end: 'commit' as const }],
+    [{ transaction: [pair.second], end: 'commit' as const }],
+  ];
+  const setup = pair.prefix.map(() => 0);
+  const scenarios: Scenario[] = [
+    { isolation, sessions, schedule: picks(sessions, [...setup, 0, 0, 1, 1, 0, 1]) },
+    { isolation, sessions, schedule: picks(sessions, [...setup, 0, 0, 1, 1, 1, 0]) },
+  ];
+  if (isolation !== 'read-committed' && pair.probe) {
+    // The second session's snapshot is taken by a probe before the first commits; its write comes after.
+    const stale = [
+      [...prefix, { autocommit: pair.first }],
+      [{ transaction: [pair.probe, pair.second], end: 'commit' as const }],
+    ];
+    scenarios.push({ isolation, sessions: stale, schedule: picks(stale, [...setup, 1, 1, 0, 1, 1]) });
+  }
+  return scenarios;
+}
+
+/**
+ * The schedule (picks among runnable sessions) that runs sessions in the given order, if no step waits:
+ * a step that waits on a lock leaves the others to go on, as in any schedule.
+ */
+export function picks(sessions: readonly (readonly Block[])[], order: readonly number[]): number[] {
+  const left = sessions.map((blocks) => blocks.reduce((n, b) => n + ('autocommit' in b ? 1 : b.transaction.length + 2), 0));
+  return order.map((session) => {
+    const runnable = left.flatMap((n, i) => (n > 0 ? [i] : []));
+    left[session]!--;
+    return Math.max(0, runnable.indexOf(session));
+  });
+}
+
+/** Race scenarios for the first `limit` runs: each pair's schedules, pair by pair. */
+export function raceScenarios(pairs: readonly ConflictPair[], isolation: IsolationLevel, limit: number): Scenario[] {
+  return pairs.flatMap((pair) => raceSchedules(pair, isolation)).slice(0, limit);
+}
