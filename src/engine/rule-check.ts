@@ -5,7 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
-import { conflictPairs, raceScenarios } from './race.ts';
+import { conflictPairs, raceScenarios, type ConflictPair } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -159,11 +159,11 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
       if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
       if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
       // An over-restrictive finding: keep looking for a violation, which outranks it.
-      const searched = await search(rule, options, execute, 'violation', await raceScenariosFor(rule, executor, options));
+      const searched = await search(rule, options, execute, 'violation', await racesFor(rule, executor, options));
       if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
       return result('over-restrictive', { counterexample, truthTable });
     }
-    const races = await raceScenariosFor(rule, executor, options);
+    const races = await racesFor(rule, executor, options);
     const first = await search(rule, options, execute, 'violation', races);
     if (first.counterexample || !first.overRestrictiveAt) {
       notes.push(...first.notes);
@@ -191,7 +191,7 @@ async function search(
   options: CheckOptions,
   execute: (scenario: Scenario) => Promise<Execution>,
   target: Searched,
-  races: readonly Scenario[],
+  races: Races,
 ): Promise<SearchResult> {
   const found: SearchResult = { notes: [] };
   let runIndex = 0;
@@ -200,7 +200,7 @@ async function search(
   let lastFailure: { scenario: Scenario; execution: Execution } | undefined;
   let broken: unknown;
   const pathOffset = options.path ? Number(options.path.split(':')[0]) : 0;
-  const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE), async (scenario) => {
+  const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE, races.pairs), async (scenario) => {
     if (broken) throw broken;
     const index = runIndex++;
     let execution: Execution;
@@ -229,7 +229,7 @@ async function search(
     numRuns: options.path ? 1 : options.runs,
     seed: options.seed,
     // The targeted race schedules are the first runs of the budget (a path counts them too, so it replays).
-    examples: races.map((scenario): [Scenario] => [scenario]),
+    examples: races.scenarios.map((scenario): [Scenario] => [scenario]),
     path: options.path,
     interruptAfterTimeLimit: options.timeBudgetMs,
     markInterruptAsFailure: false,
@@ -285,13 +285,19 @@ const MOST_RACES = 32;
  * Targeted race schedules for the pairs of operations the rule's model says conflict, from the state
  * every scenario starts in (the setup rows). The seed picks the operations, so seeds vary the keys.
  */
-async function raceScenariosFor(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<Scenario[]> {
+async function racesFor(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<Races> {
   const limit = Math.min(MOST_RACES, Math.floor(options.runs * RACE_SHARE));
-  if (!rule.apply || limit === 0) return [];
+  if (!rule.apply || limit === 0) return { pairs: [], scenarios: [] };
   await executor.reset();
   const start = await executor.snapshot();
   const pairs = conflictPairs(rule, start, (op) => executor.canonical(op), options.seed, Math.ceil(limit / 2));
-  return raceScenarios(pairs, options.isolation, limit);
+  return { pairs, scenarios: raceScenarios(pairs, options.isolation, limit) };
+}
+
+/** The conflicting pairs of a rule, and the targeted schedules run first. */
+interface Races {
+  readonly pairs: readonly ConflictPair[];
+  readonly scenarios: readonly Scenario[];
 }
 
 /** An execution that ended in an error: the schema does not fit the spec (exit 2), or the infrastructure failed (exit 3). */

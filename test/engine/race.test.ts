@@ -7,8 +7,9 @@ import { readSchemaFiles } from '../../src/db/schema-source.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import { ScenarioExecutor } from '../../src/engine/executor.ts';
 import { conflictPairs, picks, raceSchedules } from '../../src/engine/race.ts';
+import fc from 'fast-check';
 import { checkRule, DEFAULT_RUNS } from '../../src/engine/rule-check.ts';
-import { stepCount } from '../../src/engine/scenario.ts';
+import { DEFAULT_SHAPE, scenarioArbitrary, stepCount } from '../../src/engine/scenario.ts';
 import type { Rule, State } from '../../src/rules/rule.ts';
 import activeMembership from '../../specs/one-active-membership.ts';
 import oneTenantPerUser from '../../specs/one-tenant-per-user.ts';
@@ -61,6 +62,27 @@ describe('race schedules', () => {
   it('turns an order of sessions into picks among the runnable ones', () => {
     const sessions = [[{ autocommit: pair.first }], [{ autocommit: pair.second }, { autocommit: pair.second }]];
     expect(picks(sessions, [1, 0, 1])).toEqual([1, 0, 0]);
+  });
+});
+
+describe('conflict-directed scenarios', () => {
+  it('builds about half the generated scenarios around a conflicting pair, one side in each of two sessions', () => {
+    const pairs = conflictPairs(activeMembership, {}, identity, 1, 8);
+    const scenarios = fc.sample(scenarioArbitrary(activeMembership, 'read-committed', DEFAULT_SHAPE, pairs), { seed: 2, numRuns: 200 });
+    const firstWrite = (blocks: (typeof scenarios)[number]['sessions'][number]) => blocks.find((b) => 'transaction' in b);
+    const directed = scenarios.filter((s) =>
+      pairs.some((p) => {
+        const [a, b] = [firstWrite(s.sessions[0] ?? []), firstWrite(s.sessions[1] ?? [])];
+        return a && b && 'transaction' in a && 'transaction' in b && a.transaction[0] === p.first && b.transaction[0] === p.second;
+      }),
+    );
+    expect(directed.length).toBeGreaterThan(60);
+    expect(directed.length).toBeLessThan(140);
+  });
+
+  it('leaves generation uniform for a rule without conflicts', () => {
+    const plain = fc.sample(scenarioArbitrary(activeMembership, 'read-committed', DEFAULT_SHAPE), { seed: 2, numRuns: 5 });
+    expect(plain).toEqual(fc.sample(scenarioArbitrary(activeMembership, 'read-committed', DEFAULT_SHAPE, []), { seed: 2, numRuns: 5 }));
   });
 });
 
