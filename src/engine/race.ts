@@ -27,11 +27,15 @@ interface Candidate {
   readonly op: Operation;
   readonly model: Operation;
   readonly id: string;
+  /** The same operation with one argument changed (another key, another value): the likeliest conflicts. */
+  readonly neighbours: readonly Candidate[];
 }
 
 /** How many distinct operations the search for conflicts looks at, and from how many prefix states. */
 const CANDIDATES = 16;
 const PREFIXES = 4;
+/** Variants tried beside each drawn operation. */
+const NEIGHBOURS = 6;
 /** Most ordered pairs judged in all: a bound on the model's work (a few tens of ms), the same on every machine. */
 const PAIR_CHECKS = 1_500;
 
@@ -47,7 +51,11 @@ export function conflictPairs(rule: Rule, start: State, canonical: (op: Operatio
   const candidates = drawCandidates(model, seed);
   const budget = { checks: PAIR_CHECKS };
   const byKind = new Map<string, ConflictPair[]>();
+  const seen = new Set<string>();
   const add = (kind: string, pair: ConflictPair) => {
+    const id = JSON.stringify(pair);
+    if (seen.has(id)) return;
+    seen.add(id);
     const pairs = byKind.get(kind) ?? [];
     // A few of each kind: enough to vary keys and values, few enough to keep the search quick.
     if (pairs.length < 3) byKind.set(kind, [...pairs, pair]);
@@ -63,14 +71,37 @@ export function conflictPairs(rule: Rule, start: State, canonical: (op: Operatio
 }
 
 function drawCandidates(model: Model, seed: number): Candidate[] {
-  const seen = new Map<string, Candidate>();
+  const seen = new Map<string, Operation>();
   for (const op of fc.sample(model.rule.operation, { seed, numRuns: CANDIDATES * 5 })) {
-    const canonical = model.canonical(op);
-    const id = JSON.stringify(canonical);
-    if (!seen.has(id)) seen.set(id, { op, model: canonical, id });
+    const id = JSON.stringify(model.canonical(op));
+    if (!seen.has(id)) seen.set(id, op);
     if (seen.size >= CANDIDATES) break;
   }
-  return [...seen.values()];
+  const ops = [...seen.values()];
+  return ops.map((op) => ({ ...candidate(model, op), neighbours: neighboursOf(model, op, ops) }));
+}
+
+function candidate(model: Model, op: Operation): Omit<Candidate, 'neighbours'> {
+  const canonical = model.canonical(op);
+  return { op, model: canonical, id: JSON.stringify(canonical) };
+}
+
+/**
+ * Variants of an operation that differ in one argument, the value taken from another drawn operation of
+ * its kind: two inserts of the same row under two ids, an update of the row another operation inserts.
+ * Random draws rarely agree on every other argument; races need exactly that.
+ */
+function neighboursOf(model: Model, op: Operation, ops: readonly Operation[]): Candidate[] {
+  const variants = new Map<string, Candidate>();
+  for (const other of ops) {
+    if (other === op || other.kind !== op.kind) continue;
+    for (const [name, value] of Object.entries(other.args)) {
+      if (!(name in op.args) || JSON.stringify(op.args[name]) === JSON.stringify(value)) continue;
+      const variant = candidate(model, { kind: op.kind, args: { ...op.args, [name]: value } });
+      if (variants.size < NEIGHBOURS && !variants.has(variant.id)) variants.set(variant.id, { ...variant, neighbours: [] });
+    }
+  }
+  return [...variants.values()];
 }
 
 /** The start state, then the states that one allowed, state-changing candidate leads to. */
@@ -89,17 +120,22 @@ function* prefixStates(model: Model, start: State, candidates: readonly Candidat
 
 /** Ordered pairs (a, b) of candidates, each allowed in `state`, where b after a breaks the rule. */
 function* conflictsFrom(model: Model, state: State, candidates: readonly Candidate[], budget: { checks: number }): Generator<[Candidate, Candidate]> {
-  const allowed = candidates.filter((c) => model.rule.allows(state, c.model).allowed);
-  for (const first of allowed) {
-    const next = model.rule.apply(state, first.model);
-    if ('rejected' in next && typeof next.rejected === 'string') continue;
-    for (const second of allowed) {
-      if (second === first) continue;
-      if (budget.checks-- <= 0) return;
-      if (model.rule.allows(next as State, second.model).allowed) continue;
-      // A rejection the rule does not judge (a duplicate primary key) is no conflict of the rule.
-      const after = model.rule.apply(next as State, second.model);
-      if (!('rejected' in after && typeof after.rejected === 'string')) yield [first, second];
+  const isAllowed = (c: Candidate) => model.rule.allows(state, c.model).allowed;
+  const allowed = candidates.filter(isAllowed);
+  // Each operation against its own variants first, then against every other drawn operation.
+  const rounds = [(first: Candidate) => first.neighbours.filter(isAllowed), () => allowed];
+  for (const seconds of rounds) {
+    for (const first of allowed) {
+      const next = model.rule.apply(state, first.model);
+      if ('rejected' in next && typeof next.rejected === 'string') continue;
+      for (const second of seconds(first)) {
+        if (second.id === first.id) continue;
+        if (budget.checks-- <= 0) return;
+        if (model.rule.allows(next as State, second.model).allowed) continue;
+        // A rejection the rule does not judge (a duplicate primary key) is no conflict of the rule.
+        const after = model.rule.apply(next as State, second.model);
+        if (!('rejected' in after && typeof after.rejected === 'string')) yield [first, second];
+      }
     }
   }
 }
