@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Operation, Rule, State } from '../rules/rule.ts';
+import type { History } from './history.ts';
 import type { Block, IsolationLevel, Scenario } from './scenario.ts';
 
 /**
@@ -211,4 +212,13 @@ export function picks(sessions: readonly (readonly Block[])[], order: readonly n
 /** Race scenarios for the first `limit` runs: each pair's schedules, pair by pair. */
 export function raceScenarios(pairs: readonly ConflictPair[], isolation: IsolationLevel, limit: number): Scenario[] {
   return pairs.flatMap((pair) => raceSchedules(pair, isolation)).slice(0, limit);
+}
+
+/**
+ * The schedule a free-running (stress) execution followed: its sessions in the order their steps started.
+ * Run by the deterministic engine, it reproduces most stress findings, which then shrink and replay.
+ */
+export function scheduleFromHistory(scenario: Scenario, history: History): Scenario {
+  const order = [...history].sort((a, b) => a.startedAt - b.startedAt).map((event) => event.session);
+  return { ...scenario, schedule: picks(scenario.sessions, order) };
 }

@@ -5,7 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
-import { conflictPairs, raceScenarios, type ConflictPair } from './race.ts';
+import { conflictPairs, raceScenarios, scheduleFromHistory, type ConflictPair } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -95,9 +95,9 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   const stats = { runs: 0, steps: 0 };
   const notes: string[] = [];
   const tally = new GapTally();
-  const execute = async (scenario: Scenario): Promise<Execution> => {
+  const execute = async (scenario: Scenario, free = options.stress ?? false): Promise<Execution> => {
     if (options.signal?.aborted) throw new InfrastructureFailure(`interrupted: ${String(options.signal.reason)}`);
-    const execution = options.stress ? await executor.executeFree(scenario) : await executor.execute(scenario);
+    const execution = free ? await executor.executeFree(scenario) : await executor.execute(scenario);
     stats.runs++;
     stats.steps += execution.steps;
     tally.add(execution.history);
@@ -189,7 +189,7 @@ interface SearchResult {
 async function search(
   rule: Rule,
   options: CheckOptions,
-  execute: (scenario: Scenario) => Promise<Execution>,
+  execute: (scenario: Scenario, free?: boolean) => Promise<Execution>,
   target: Searched,
   races: Races,
 ): Promise<SearchResult> {
@@ -236,27 +236,34 @@ async function search(
   });
   if (broken) throw broken;
   if (!details.failed || !details.counterexample) return found;
+  const scheduled = (candidate: Scenario) => execute(candidate, false);
+  let start = normalize(details.counterexample[0]);
   if (options.stress) {
-    // Free concurrency does not repeat itself: report what ran, as it ran, without confirming.
     const failure = lastFailure!;
-    found.counterexample = {
-      kind: target,
-      scenario: normalize(failure.scenario),
-      history: failure.execution.history,
-      verdict: failure.execution.verdict,
-      seed: details.seed,
-      path: details.counterexamplePath ?? '',
-      shrinks: details.numShrinks,
-      replayable: false,
-      foundBy: 'property',
-    };
-    found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
-    return found;
+    // Free concurrency does not repeat itself, but the order its steps started in is a schedule.
+    const rebuilt = scheduleFromHistory(failure.scenario, failure.execution.history);
+    if ((await scheduled(rebuilt)).verdict.kind !== target) {
+      found.counterexample = {
+        kind: target,
+        scenario: normalize(failure.scenario),
+        history: failure.execution.history,
+        verdict: failure.execution.verdict,
+        seed: details.seed,
+        path: details.counterexamplePath ?? '',
+        shrinks: details.numShrinks,
+        replayable: false,
+        foundBy: 'property',
+      };
+      found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
+      return found;
+    }
+    found.notes.push('found in stress mode (free concurrency), then reproduced by the deterministic engine with the order its steps started in');
+    start = normalize(rebuilt);
   }
-  const shrunk = await minimize(normalize(details.counterexample[0]), async (candidate) => (await execute(candidate)).verdict.kind === target);
+  const shrunk = await minimize(start, async (candidate) => (await scheduled(candidate)).verdict.kind === target);
   const scenario = normalize(shrunk.scenario);
   // Confirm: run the concrete shrunk scenario once more, outside fast-check.
-  const confirmation = await execute(scenario);
+  const confirmation = await scheduled(scenario);
   if (confirmation.verdict.kind !== target) {
     found.notes.push(
       `a ${target} was found but its shrunk counterexample did not reproduce (seed ${details.seed}, path ${details.counterexamplePath}); not reported as a rule failure`,

@@ -142,6 +142,19 @@ describe('races found in the first runs', () => {
     }
   });
 
+  it('rebuilds a stress finding as a deterministic schedule, which shrinks and replays', async () => {
+    const executor = await executorFor(activeMembership, 'fixtures/one-active-membership/mutants/unlocked-trigger-check.sql');
+    try {
+      const check = await checkRule(activeMembership, executor, { isolation: 'read-committed', runs: DEFAULT_RUNS, seed: 1, stress: true });
+      expect(check.verdict).toBe('violation');
+      expect(check.counterexample!.replayable, check.notes.join('\n')).toBe(true);
+      expect(check.counterexample!.scenario.sessions.length).toBe(2);
+      expect((await executor.execute(check.counterexample!.scenario)).verdict.kind).toBe('violation');
+    } finally {
+      await executor.close();
+    }
+  });
+
   it.each([
     ['one-active-membership', 'equivalents/advisory-lock-trigger', activeMembership],
     ['one-active-membership', 'equivalents/deferrable-exclusion-constraint', activeMembership],
