@@ -5,6 +5,7 @@
 // the same wall time.
 //
 //   npx tsx bench/race-detection.ts [--url URL] [--seeds 30] [--fixture unlocked] [--no-baseline]
+//   npx tsx bench/race-detection.ts --false-positives [--seeds 10]   (correct designs over many seeds)
 import { mkdir, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import type pg from 'pg';
@@ -192,6 +193,38 @@ async function oneBurst(clients: pg.Client[], rule: Rule, executor: ScenarioExec
   return foundAt;
 }
 
+/**
+ * False positives: every fixture of a rule with races that must pass (references, equivalents), the
+ * default budget over N seeds; any other verdict is counted with its seed.
+ */
+export async function benchFalsePositives(server: StartedServer, seeds: number, log?: (line: string) => void) {
+  const specs = await loadSpecs([], defaultSpecsDir());
+  const rows: Array<{ rule: string; fixture: string; seeds: number; failures: string[] }> = [];
+  for (const spec of specs.filter((s) => s.rule.apply)) {
+    for (const fixture of readFixtures(spec.fixtures!).filter((f) => expectedVerdict(f, spec.rule.id) === 'pass')) {
+      const sandbox = await Sandbox.create(server, await readSchemaFiles([fixture.file]));
+      const failures: string[] = [];
+      try {
+        const executor = await ScenarioExecutor.open(spec.rule, await sandbox.createWorkerDatabase(), { maxSessions: 4 });
+        try {
+          for (let seed = 1; seed <= seeds; seed++) {
+            const check = await checkRule(spec.rule, executor, { isolation: 'read-committed', runs: DEFAULT_RUNS, seed });
+            if (check.verdict !== 'pass') failures.push(`seed ${seed}: ${check.verdict}`);
+          }
+        } finally {
+          await executor.close();
+        }
+      } finally {
+        await sandbox.dispose();
+      }
+      const row = { rule: spec.rule.id, fixture: fixture.name, seeds, failures };
+      log?.(JSON.stringify(row));
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
 function quantile(values: number[], q: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -205,6 +238,12 @@ function argument(name: string): string | undefined {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const server = await new UrlProvider(argument('--url') ?? 'postgresql://postgres@127.0.0.1:5432/postgres').start();
+  if (process.argv.includes('--false-positives')) {
+    const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), console.log);
+    await mkdir('reports', { recursive: true });
+    await writeFile('reports/bench-false-positives.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+    process.exit(0);
+  }
   const rows = await benchRaceDetection(server, {
     seeds: Number(argument('--seeds') ?? 100),
     fixture: argument('--fixture'),
