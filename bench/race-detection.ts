@@ -197,11 +197,11 @@ async function oneBurst(clients: pg.Client[], rule: Rule, executor: ScenarioExec
  * False positives: every fixture of a rule with races that must pass (references, equivalents), the
  * default budget over N seeds; any other verdict is counted with its seed.
  */
-export async function benchFalsePositives(server: StartedServer, seeds: number, log?: (line: string) => void) {
+export async function benchFalsePositives(server: StartedServer, seeds: number, filter?: string, log?: (line: string) => void) {
   const specs = await loadSpecs([], defaultSpecsDir());
   const rows: Array<{ rule: string; fixture: string; seeds: number; failures: string[] }> = [];
   for (const spec of specs.filter((s) => s.rule.apply)) {
-    for (const fixture of readFixtures(spec.fixtures!).filter((f) => expectedVerdict(f, spec.rule.id) === 'pass')) {
+    for (const fixture of readFixtures(spec.fixtures!).filter((f) => expectedVerdict(f, spec.rule.id) === 'pass' && (!filter || f.name.includes(filter)))) {
       const sandbox = await Sandbox.create(server, await readSchemaFiles([fixture.file]));
       const failures: string[] = [];
       try {
@@ -239,7 +239,7 @@ function argument(name: string): string | undefined {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const server = await new UrlProvider(argument('--url') ?? 'postgresql://postgres@127.0.0.1:5432/postgres').start();
   if (process.argv.includes('--false-positives')) {
-    const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), console.log);
+    const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), argument('--fixture'), console.log);
     await mkdir('reports', { recursive: true });
     await writeFile('reports/bench-false-positives.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
     process.exit(0);

@@ -43,8 +43,8 @@ const PAIR_CHECKS = 1_500;
 /**
  * Conflicting pairs found among operations drawn from the rule's generator (the seed picks them), from the
  * start state and from the states one committed operation leads to. Pairs come in round-robin over their
- * kind (which operations, which arguments they share, which prefix), so the first few cover every kind
- * of race the model knows of, not the first kind many times.
+ * kind (which operations, which arguments they share), so the first few cover every kind of race the
+ * model knows of, not the first kind many times.
  */
 export function conflictPairs(rule: Rule, start: State, canonical: (op: Operation) => Operation, seed: number, limit: number): ConflictPair[] {
   if (!rule.apply || limit <= 0) return [];
@@ -62,7 +62,7 @@ export function conflictPairs(rule: Rule, start: State, canonical: (op: Operatio
     if (pairs.length < 3) byKind.set(kind, [...pairs, pair]);
   };
   for (const { prefix, state } of prefixStates(model, start, candidates)) {
-    const probe = candidates.find((c) => afterAllowed(model, state, c) !== undefined && JSON.stringify(afterAllowed(model, state, c)) === JSON.stringify(state));
+    const probe = probeIn(model, state, candidates);
     for (const [first, second] of conflictsFrom(model, state, candidates, budget)) {
       const pair = { prefix: prefix ? [prefix.op] : [], first: first.op, second: second.op, ...(probe ? { probe: probe.op } : {}) };
       add(kindOf(first, second), pair);
@@ -139,6 +139,15 @@ function* conflictsFrom(model: Model, state: State, candidates: readonly Candida
       }
     }
   }
+}
+
+/** A candidate the model allows in `state` that leaves it as it is (a delete of a missing row). */
+function probeIn(model: Model, state: State, candidates: readonly Candidate[]): Candidate | undefined {
+  const unchanged = JSON.stringify(state);
+  return candidates.find((c) => {
+    const after = afterAllowed(model, state, c);
+    return after !== undefined && JSON.stringify(after) === unchanged;
+  });
 }
 
 /** The state after a candidate the model allows in `state`, or undefined. */
