@@ -224,10 +224,14 @@ export function raceScenarios(pairs: readonly ConflictPair[], isolation: Isolati
 }
 
 /**
- * The schedule a free-running (stress) execution followed: its sessions in the order their steps started.
- * Run by the deterministic engine, it reproduces most stress findings, which then shrink and replay.
+ * Schedules a free-running (stress) execution may have followed, likeliest first: its steps in the order
+ * they took effect (a statement when it started, its snapshot; a COMMIT or ROLLBACK when it ended, as a
+ * statement started before that end did not see it), then in the order they started. Run by the
+ * deterministic engine, one of them reproduces most stress findings, which then shrink and replay.
  */
-export function scheduleFromHistory(scenario: Scenario, history: History): Scenario {
-  const order = [...history].sort((a, b) => a.startedAt - b.startedAt).map((event) => event.session);
-  return { ...scenario, schedule: picks(scenario.sessions, order) };
+export function schedulesFromHistory(scenario: Scenario, history: History): Scenario[] {
+  const effect = (e: History[number]) => (e.kind === 'commit' || e.kind === 'rollback' ? e.endedAt : e.startedAt);
+  const orders = [effect, (e: History[number]) => e.startedAt].map((at) => [...history].sort((a, b) => at(a) - at(b)).map((e) => e.session));
+  const distinct = [...new Set(orders.map((order) => JSON.stringify(order)))].map((order) => JSON.parse(order) as number[]);
+  return distinct.map((order) => ({ ...scenario, schedule: picks(scenario.sessions, order) }));
 }

@@ -5,7 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
-import { conflictPairs, raceScenarios, scheduleFromHistory, type ConflictPair } from './race.ts';
+import { conflictPairs, raceScenarios, schedulesFromHistory, type ConflictPair } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -240,9 +240,9 @@ async function search(
   let start = normalize(details.counterexample[0]);
   if (options.stress) {
     const failure = lastFailure!;
-    // Free concurrency does not repeat itself, but the order its steps started in is a schedule.
-    const rebuilt = scheduleFromHistory(failure.scenario, failure.execution.history);
-    if ((await scheduled(rebuilt)).verdict.kind !== target) {
+    // Free concurrency does not repeat itself, but the order its steps took effect in is a schedule.
+    const rebuilt = await firstFailing(schedulesFromHistory(failure.scenario, failure.execution.history), scheduled, target);
+    if (!rebuilt) {
       found.counterexample = {
         kind: target,
         scenario: normalize(failure.scenario),
@@ -257,7 +257,7 @@ async function search(
       found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
       return found;
     }
-    found.notes.push('found in stress mode (free concurrency), then reproduced by the deterministic engine with the order its steps started in');
+    found.notes.push('found in stress mode (free concurrency), then reproduced by the deterministic engine in the order its steps took effect');
     start = normalize(rebuilt);
   }
   const shrunk = await minimize(start, async (candidate) => (await scheduled(candidate)).verdict.kind === target);
@@ -282,6 +282,12 @@ async function search(
     foundBy: 'property',
   };
   return found;
+}
+
+/** The first scenario that fails the way searched for, run by the deterministic engine. */
+async function firstFailing(scenarios: readonly Scenario[], scheduled: (s: Scenario) => Promise<Execution>, target: Searched): Promise<Scenario | undefined> {
+  for (const scenario of scenarios) if ((await scheduled(scenario)).verdict.kind === target) return scenario;
+  return undefined;
 }
 
 /** Share of the budget, and most runs, given to targeted race schedules before the generated scenarios. */

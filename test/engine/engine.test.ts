@@ -246,7 +246,7 @@ describe('scenario engine', () => {
 });
 
 describe('stress mode', () => {
-  it('finds the unlocked trigger race with free concurrency, then reproduces it with the deterministic engine from the order its steps started in (issue 17)', async () => {
+  it('finds the unlocked trigger race with free concurrency, then reproduces it with the deterministic engine in the order its steps took effect (issue 17)', async () => {
     const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
     const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 300, seed: 3, stress: true });
     await executor.close();
