@@ -6,9 +6,11 @@
 //  4. the kit's reset with and without seeded rows, and the cost of one rule (200 runs) on a large schema next to the canonical fixture.
 //  5. CLI start-up: pgconform --version and list from the build against the same commands under tsx's loader, and
 //     against the CLI before it had a build.
+//  6. detection probability of races: every fixture marked `-- needs: concurrency`, the default budget over
+//     100 seeds (--race-seeds N for fewer): misses, time and runs to the first failure, and a naive burst baseline.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -24,6 +26,7 @@ import { checkRule } from '../src/engine/rule-check.ts';
 import { scenarioArbitrary, type Scenario } from '../src/engine/scenario.ts';
 import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
+import { benchRaceDetection } from './race-detection.ts';
 import { benchKitReset, benchPerRule } from './scale.ts';
 
 // --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
@@ -35,6 +38,24 @@ const throughputOnly = process.argv.includes('--throughput-only');
 const scaleOnly = process.argv.includes('--scale-only');
 const fieldDirAt = process.argv.indexOf('--field-dir');
 const fieldDir = fieldDirAt > 0 ? process.argv[fieldDirAt + 1] : undefined;
+// --race-seeds N: seeds per race fixture (default 100); --races-only: the race figures alone, merged into reports/bench.json.
+const raceSeedsAt = process.argv.indexOf('--race-seeds');
+const raceSeeds = raceSeedsAt > 0 ? Number(process.argv[raceSeedsAt + 1]) : 100;
+if (process.argv.includes('--races-only')) {
+  process.once('SIGINT', () => process.exit(130));
+  const server = await new EmbeddedProvider().start();
+  try {
+    const races = await benchRaceDetection(server, { seeds: raceSeeds, log: console.log });
+    await mkdir('reports', { recursive: true });
+    const previous = await readFile('reports/bench.json', 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}));
+    const cores = (await import('node:os')).cpus().length;
+    await writeFile('reports/bench.json', `${JSON.stringify({ ...previous, races: { date: new Date().toISOString(), server: server.serverVersion, cores, rows: races } }, null, 2)}\n`);
+    console.log('wrote the race figures to reports/bench.json');
+  } finally {
+    await server.stop();
+  }
+  process.exit(0);
+}
 if (process.argv.includes('--startup-only')) {
   const startup = benchStartup(quick ? 5 : 11);
   await mkdir('reports', { recursive: true });
@@ -65,6 +86,7 @@ try {
     console.log('wait detection:', throughput.waitDetection);
     console.log('plain single-row inserts per second, for scale:', throughput.plainInserts);
     if (!throughputOnly) figures.detection = await benchDetection(server, quick ? 1 : 5);
+    if (!throughputOnly) figures.races = await benchRaceDetection(server, { seeds: raceSeeds, log: console.log });
   }
   if (!throughputOnly && !scaleOnly) figures.startup = benchStartup(quick ? 5 : 11);
 } finally {

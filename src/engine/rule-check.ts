@@ -5,6 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
+import { conflictPairs, raceScenarios, schedulesFromHistory, type ConflictPair } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -94,9 +95,9 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
   const stats = { runs: 0, steps: 0 };
   const notes: string[] = [];
   const tally = new GapTally();
-  const execute = async (scenario: Scenario): Promise<Execution> => {
+  const execute = async (scenario: Scenario, free = options.stress ?? false): Promise<Execution> => {
     if (options.signal?.aborted) throw new InfrastructureFailure(`interrupted: ${String(options.signal.reason)}`);
-    const execution = options.stress ? await executor.executeFree(scenario) : await executor.execute(scenario);
+    const execution = free ? await executor.executeFree(scenario) : await executor.execute(scenario);
     stats.runs++;
     stats.steps += execution.steps;
     tally.add(execution.history);
@@ -158,16 +159,17 @@ export async function checkRule(rule: Rule, executor: ScenarioExecutor, options:
       if (counterexample.kind === 'error') throw errorOf(rule, worst.execution.verdict);
       if (counterexample.kind === 'violation') return result('violation', { counterexample, truthTable });
       // An over-restrictive finding: keep looking for a violation, which outranks it.
-      const searched = await search(rule, options, execute, 'violation');
+      const searched = await search(rule, options, execute, 'violation', await racesFor(rule, executor, options));
       if (searched.counterexample) return result(searched.counterexample.kind, { ...searched, truthTable });
       return result('over-restrictive', { counterexample, truthTable });
     }
-    const first = await search(rule, options, execute, 'violation');
+    const races = await racesFor(rule, executor, options);
+    const first = await search(rule, options, execute, 'violation', races);
     if (first.counterexample || !first.overRestrictiveAt) {
       notes.push(...first.notes);
       return result(first.counterexample?.kind ?? 'pass', { counterexample: first.counterexample, truthTable });
     }
-    const second = await search(rule, { ...options, path: first.overRestrictiveAt }, execute, 'over-restrictive');
+    const second = await search(rule, { ...options, path: first.overRestrictiveAt }, execute, 'over-restrictive', races);
     notes.push(...second.notes);
     return result(second.counterexample?.kind ?? 'pass', { counterexample: second.counterexample, truthTable });
   } catch (error) {
@@ -187,8 +189,9 @@ interface SearchResult {
 async function search(
   rule: Rule,
   options: CheckOptions,
-  execute: (scenario: Scenario) => Promise<Execution>,
+  execute: (scenario: Scenario, free?: boolean) => Promise<Execution>,
   target: Searched,
+  races: Races,
 ): Promise<SearchResult> {
   const found: SearchResult = { notes: [] };
   let runIndex = 0;
@@ -197,7 +200,7 @@ async function search(
   let lastFailure: { scenario: Scenario; execution: Execution } | undefined;
   let broken: unknown;
   const pathOffset = options.path ? Number(options.path.split(':')[0]) : 0;
-  const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE), async (scenario) => {
+  const property = fc.asyncProperty(scenarioArbitrary(rule, options.isolation, options.shape ?? DEFAULT_SHAPE, races.pairs), async (scenario) => {
     if (broken) throw broken;
     const index = runIndex++;
     let execution: Execution;
@@ -225,33 +228,42 @@ async function search(
   const details = await fc.check(property, {
     numRuns: options.path ? 1 : options.runs,
     seed: options.seed,
+    // The targeted race schedules are the first runs of the budget (a path counts them too, so it replays).
+    examples: races.scenarios.map((scenario): [Scenario] => [scenario]),
     path: options.path,
     interruptAfterTimeLimit: options.timeBudgetMs,
     markInterruptAsFailure: false,
   });
   if (broken) throw broken;
   if (!details.failed || !details.counterexample) return found;
+  const scheduled = (candidate: Scenario) => execute(candidate, false);
+  let start = normalize(details.counterexample[0]);
   if (options.stress) {
-    // Free concurrency does not repeat itself: report what ran, as it ran, without confirming.
     const failure = lastFailure!;
-    found.counterexample = {
-      kind: target,
-      scenario: normalize(failure.scenario),
-      history: failure.execution.history,
-      verdict: failure.execution.verdict,
-      seed: details.seed,
-      path: details.counterexamplePath ?? '',
-      shrinks: details.numShrinks,
-      replayable: false,
-      foundBy: 'property',
-    };
-    found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
-    return found;
+    // Free concurrency does not repeat itself, but the order its steps took effect in is a schedule.
+    const rebuilt = await firstFailing(schedulesFromHistory(failure.scenario, failure.execution.history), scheduled, target);
+    if (!rebuilt) {
+      found.counterexample = {
+        kind: target,
+        scenario: normalize(failure.scenario),
+        history: failure.execution.history,
+        verdict: failure.execution.verdict,
+        seed: details.seed,
+        path: details.counterexamplePath ?? '',
+        shrinks: details.numShrinks,
+        replayable: false,
+        foundBy: 'property',
+      };
+      found.notes.push('found in stress mode (free concurrency): the history is what ran, replay may not reproduce it');
+      return found;
+    }
+    found.notes.push('found in stress mode (free concurrency), then reproduced by the deterministic engine in the order its steps took effect');
+    start = normalize(rebuilt);
   }
-  const shrunk = await minimize(normalize(details.counterexample[0]), async (candidate) => (await execute(candidate)).verdict.kind === target);
+  const shrunk = await minimize(start, async (candidate) => (await scheduled(candidate)).verdict.kind === target);
   const scenario = normalize(shrunk.scenario);
   // Confirm: run the concrete shrunk scenario once more, outside fast-check.
-  const confirmation = await execute(scenario);
+  const confirmation = await scheduled(scenario);
   if (confirmation.verdict.kind !== target) {
     found.notes.push(
       `a ${target} was found but its shrunk counterexample did not reproduce (seed ${details.seed}, path ${details.counterexamplePath}); not reported as a rule failure`,
@@ -270,6 +282,35 @@ async function search(
     foundBy: 'property',
   };
   return found;
+}
+
+/** The first scenario that fails the way searched for, run by the deterministic engine. */
+async function firstFailing(scenarios: readonly Scenario[], scheduled: (s: Scenario) => Promise<Execution>, target: Searched): Promise<Scenario | undefined> {
+  for (const scenario of scenarios) if ((await scheduled(scenario)).verdict.kind === target) return scenario;
+  return undefined;
+}
+
+/** Share of the budget, and most runs, given to targeted race schedules before the generated scenarios. */
+const RACE_SHARE = 0.25;
+const MOST_RACES = 32;
+
+/**
+ * Targeted race schedules for the pairs of operations the rule's model says conflict, from the state
+ * every scenario starts in (the setup rows). The seed picks the operations, so seeds vary the keys.
+ */
+async function racesFor(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<Races> {
+  const limit = Math.min(MOST_RACES, Math.floor(options.runs * RACE_SHARE));
+  if (!rule.apply || limit === 0) return { pairs: [], scenarios: [] };
+  await executor.reset();
+  const start = await executor.snapshot();
+  const pairs = conflictPairs(rule, start, (op) => executor.canonical(op), options.seed, Math.ceil(limit / 2));
+  return { pairs, scenarios: raceScenarios(pairs, options.isolation, limit) };
+}
+
+/** The conflicting pairs of a rule, and the targeted schedules run first. */
+interface Races {
+  readonly pairs: readonly ConflictPair[];
+  readonly scenarios: readonly Scenario[];
 }
 
 /** An execution that ended in an error: the schema does not fit the spec (exit 2), or the infrastructure failed (exit 3). */

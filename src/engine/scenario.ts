@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import type { Operation, Rule } from '../rules/rule.ts';
+import { directedArbitrary } from './directed.ts';
+import type { ConflictPair } from './race.ts';
 
 /** Transaction isolation levels the engine runs scenarios under. */
 export const ISOLATION_LEVELS = ['read-committed', 'repeatable-read', 'serializable'] as const;
@@ -58,8 +60,19 @@ export interface ScenarioShape {
 
 export const DEFAULT_SHAPE: ScenarioShape = { maxSessions: 4, maxBlocks: 4, maxTransactionOps: 3 };
 
-/** Generates scenarios from a rule's operations; shrinking removes sessions, blocks, steps, and simplifies values. */
-export function scenarioArbitrary(rule: Rule, isolation: IsolationLevel, shape: ScenarioShape = DEFAULT_SHAPE): fc.Arbitrary<Scenario> {
+/**
+ * Generates scenarios from a rule's operations; shrinking removes sessions, blocks, steps, and simplifies
+ * values. Given the pairs the rule's model says conflict, half the scenarios are built around one of
+ * them (see directedArbitrary), the other half are drawn uniformly, for what the model does not foresee.
+ */
+export function scenarioArbitrary(rule: Rule, isolation: IsolationLevel, shape: ScenarioShape = DEFAULT_SHAPE, pairs: readonly ConflictPair[] = []): fc.Arbitrary<Scenario> {
+  const uniform = uniformArbitrary(rule, isolation, shape);
+  if (pairs.length === 0 || shape.maxSessions < 2) return uniform;
+  return fc.oneof({ arbitrary: uniform, weight: 1 }, { arbitrary: directedArbitrary(rule, isolation, shape, pairs), weight: 1 });
+}
+
+/** Sessions of random blocks and a uniform schedule. */
+function uniformArbitrary(rule: Rule, isolation: IsolationLevel, shape: ScenarioShape): fc.Arbitrary<Scenario> {
   const op = rule.operation;
   const block: fc.Arbitrary<Block> = fc.oneof(
     { arbitrary: op.map((o): Block => ({ autocommit: o })), weight: 2 },

@@ -139,6 +139,7 @@ export function atMostOneChild(config: AtMostOneChildConfig): Rule {
       `GROUP BY c.${pc} HAVING count(*) > 1`,
     invariantValues,
     allows: (state, op) => judge(step, check, state, op),
+    apply: step,
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,
   };

@@ -146,6 +146,7 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
       `SELECT 'orphan' AS broken, json_agg(${pk.value} ORDER BY ${pk.order}) AS rows FROM ${c} c ` +
       `WHERE NOT EXISTS (SELECT 1 FROM ${p} p WHERE ${match}) HAVING count(*) > 0${uniqueSql}`,
     allows: (state, op) => judge(step, check, state, op),
+    apply: step,
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,
   };

@@ -84,6 +84,12 @@ export interface Rule {
   readonly invariantValues?: readonly Value[];
   /** The reference model: may this operation be applied to this committed state under the rule? */
   allows(state: State, op: Operation): Judgement;
+  /**
+   * The reference model's step: the state an operation leads to, or why the schema may reject it
+   * whatever the rule says (a duplicate primary key). With it the engine finds the operations the rule
+   * says conflict, and races them on purpose (see src/engine/race.ts); rules without it are only searched.
+   */
+  apply?(state: State, op: Operation): State | { rejected: string };
   /** Every table and column the rule names: checked against the schema before a run, and read by explain and mutate. */
   readonly references: readonly RuleReference[];
   /** Present for row rules: the cells checked one by one and printed in the report. */

@@ -98,6 +98,7 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
     invariant,
     invariantValues,
     allows: (state, op) => judge(step, check, state, op),
+    apply: step,
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,
   };

@@ -14,6 +14,8 @@ export interface Fixture {
   /** Expected verdict per rule id; "*" for every rule of the folder. */
   readonly expect: Readonly<Record<string, VerdictKind>>;
   readonly why: string;
+  /** `-- needs: concurrency`: only overlapping sessions break the rule (the benchmark measures how often a race is found). */
+  readonly concurrency: boolean;
 }
 
 const VERDICTS = new Set<VerdictKind>(['pass', 'violation', 'over-restrictive', 'error']);
@@ -32,10 +34,11 @@ export function readFixtures(dir: string): Fixture[] {
   return files.map(([file, kind]) => parseFixture(file, kind));
 }
 
-/** Reads `-- expect: v` or `-- expect <rule-id>: v` and `-- why: …` from the top of a fixture. */
+/** Reads `-- expect: v` or `-- expect <rule-id>: v`, `-- why: …` and `-- needs: concurrency` from the top of a fixture. */
 export function parseFixture(file: string, kind: FixtureKind): Fixture {
   const expect: Record<string, VerdictKind> = {};
   let why = '';
+  let concurrency = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.startsWith('--')) {
       if (line.trim() === '') continue;
@@ -49,9 +52,10 @@ export function parseFixture(file: string, kind: FixtureKind): Fixture {
     }
     const reason = /^--\s*why\s*:\s*(.*)$/.exec(line);
     if (reason) why = reason[1]!;
+    if (/^--\s*needs\s*:\s*concurrency\b/.test(line)) concurrency = true;
   }
   const name = kind === 'reference' || kind === 'seed' ? kind : `${kind}s/${basename(file, '.sql')}`;
-  return { file, name, kind, expect, why };
+  return { file, name, kind, expect, why, concurrency };
 }
 
 /** The verdict a fixture demands of a rule, if it names one. */

@@ -246,13 +246,13 @@ describe('scenario engine', () => {
 });
 
 describe('stress mode', () => {
-  it('finds the unlocked trigger race with free concurrency and marks it as not guaranteed to replay', async () => {
+  it('finds the unlocked trigger race with free concurrency, then reproduces it with the deterministic engine in the order its steps took effect (issue 17)', async () => {
     const executor = await executorFor(`${FIXTURES}/mutants/unlocked-trigger-check.sql`);
     const check = await checkRule(rule, executor, { isolation: 'read-committed', runs: 300, seed: 3, stress: true });
     await executor.close();
     expect(check.verdict).toBe('violation');
-    expect(check.counterexample?.replayable).toBe(false);
-    expect(check.notes.join(' ')).toMatch(/stress mode/);
+    expect(check.counterexample?.replayable).toBe(true);
+    expect(check.notes.join(' ')).toMatch(/stress mode.*reproduced by the deterministic engine/);
   });
 
   it('never judges over-restrictive without quiescence, and passes the reference schema', async () => {
