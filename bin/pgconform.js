@@ -9,5 +9,10 @@ if (!existsSync(entry)) {
   process.stderr.write('pgconform: the kit is not built (no dist/cli/main.js); fix: run npm run build in its folder\n');
   process.exit(3);
 }
+// A reader that stops early (pgconform list | head) closes the pipe: that ends the output, not the run with a stack trace.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const { main } = await import(entry.href);
 process.exitCode = await main(hideBin(process.argv));

@@ -76,6 +76,19 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   });
 });
 
+describe('a reader that stops early', () => {
+  it('pgconform list | head: the closed pipe ends the output quietly, exit 0, no stack trace', async () => {
+    const child = spawn(process.execPath, [BIN, 'list'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: '' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Read nothing: close our end at once, as head does after its lines.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    expect(code).toBe(0);
+  }, 120_000);
+});
+
 describe('faults during a run: an infrastructure error (exit 3), never a verdict; partial report; nothing left behind', () => {
   it('the embedded server killed mid-run', async () => {
     const dirs = embeddedLeftovers();
