@@ -54,6 +54,9 @@ export class GapClassifier {
     const rowRule = rule.truthTable !== undefined;
     const stated = statedColumns(rule, catalog);
     const states = (table: string, columns: readonly string[]) => stated === undefined || columns.some((c) => stated.get(table)?.has(c));
+    // A unique key the rule names in otherKeys is one its model expects to reject a row: judged, never a gap.
+    const expected = otherKeyColumns(rule, catalog);
+    const expects = (table: string, columns: readonly string[]) => columns.length > 0 && columns.every((c) => expected.get(table)?.has(c));
     for (const object of map.objects) {
       switch (object.kind) {
         case 'not null':
@@ -75,6 +78,7 @@ export class GapClassifier {
         case 'unique index':
         case 'exclusion constraint':
           if (!rowRule && states(object.table, classifier.columnsOf(object.table, object.name))) classifier.judge(object.table, object.name);
+          else if (expects(object.table, classifier.columnsOf(object.table, object.name))) classifier.judge(object.table, object.name);
           break;
         case 'check constraint':
           if (states(object.table, classifier.columnsOf(object.table, object.name))) classifier.judge(object.table, object.name);
@@ -186,6 +190,17 @@ export class GapTally {
  * opposed to the columns it only fills in (`columns.*`, `perRow.*`) and the rows' identity. Undefined
  * when the rule's references say nothing finer (then every column it names counts).
  */
+/** The columns of the unique keys a rule names in otherKeys, by qualified table. */
+function otherKeyColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> {
+  const columns = new Map<string, Set<string>>();
+  for (const reference of rule.references) {
+    if (reference.column === undefined || !/(^|\.)otherKeys\[\d+\]\.key$/.test(reference.key)) continue;
+    const table = findTable(catalog, reference.table)?.qualified ?? reference.table;
+    columns.set(table, (columns.get(table) ?? new Set()).add(reference.column));
+  }
+  return columns;
+}
+
 function statedColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> | undefined {
   const stated = new Map<string, Set<string>>();
   for (const reference of rule.references) {
