@@ -8,6 +8,7 @@ import type { Row, Rule, Value } from '../rules/rule.ts';
 import { scopedUnique } from '../rules/scoped-unique.ts';
 import type { RowKey } from '../rules/table-operations.ts';
 import { insertRows } from '../rules/setup-rows.ts';
+import { parseKeyExpression } from '../rules/unique-key.ts';
 
 // A rule binding is a rule template instantiated with the user's names and encodings, as plain data,
 // so that it can live in pgconform.config.json. TypeScript configurations may also call the templates.
@@ -91,8 +92,21 @@ const primaryKey = z.union([
   z.strictObject({ column, pool: poolSchema, overridingSystemValue: z.boolean().optional() }),
   z.strictObject({ columns: z.record(column, poolSchema).refine((c) => Object.keys(c).length >= 2, 'a composite key names at least two columns') }),
 ]);
+/** Key columns compared through an expression of the column: {"dedup_key": "lower(coalesce(dedup_key, ''))"}. */
+const keyExpressions = z
+  .record(column, z.string().min(1))
+  .superRefine((expressions, ctx) => {
+    for (const [name, sql] of Object.entries(expressions)) {
+      const parsed = parseKeyExpression(sql);
+      const problem = !parsed.ok ? parsed.reason : parsed.expression.column !== name ? `it reads ${parsed.expression.column}, not ${name}` : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `the key expression ${sql} cannot be evaluated by the model: ${problem} (lower, upper, btrim, coalesce, ->> and -> over one column are)` });
+    }
+  })
+  .optional();
+/** One unique key: its columns, the rows it applies to, and how its columns compare. */
+const uniqueKeyShape = { key: z.array(column), where: predicateSchema.optional(), fold: z.array(column).optional(), expressions: keyExpressions };
 /** Unique keys of the table the rule does not judge: a duplicate on them is a legitimate rejection (an empty key: at most one row, a singleton). */
-const otherKeys = z.array(z.strictObject({ key: z.array(column), where: predicateSchema.optional(), fold: z.array(column).optional() })).optional();
+const otherKeys = z.array(z.strictObject(uniqueKeyShape)).optional();
 /** CHECKs of the table the rule does not judge, on columns it generates: a row they reject is a legitimate rejection. */
 const otherChecks = z.array(z.strictObject({ name: z.string().min(1), check: predicateSchema })).optional();
 
@@ -107,7 +121,7 @@ const scopedUniqueSchema = z.strictObject({
   otherKeys,
   otherChecks,
   unique: z
-    .array(z.strictObject({ name: z.string().optional(), key: z.array(column).min(1), where: predicateSchema.optional(), fold: z.array(column).optional() }))
+    .array(z.strictObject({ ...uniqueKeyShape, name: z.string().optional(), key: z.array(column).min(1) }))
     .min(1),
 });
 const rowPredicateSchema = z.strictObject({

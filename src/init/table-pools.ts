@@ -2,6 +2,7 @@ import type { CatalogColumn, CatalogTable } from '../catalog/catalog.ts';
 import type { PoolBinding } from '../config/rule-binding.ts';
 import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
+import { parseKeyExpression } from '../rules/unique-key.ts';
 import type { CatalogFacts, ColumnReference, ReadCheck } from './catalog-facts.ts';
 import { domainValues, idPoolFor, idPoolName, keyPool, needsValue, perRowPool, poolNameOf, poolValues, singular, valuesAround } from './column-values.ts';
 import { comparedLiterals, comparedValues } from './predicate-text.ts';
@@ -61,6 +62,30 @@ export function keyColumnPool(facts: CatalogFacts, table: CatalogTable, column: 
   }
   const binding = (reference && parentKeyPool(facts, reference, count, column)) || keyPool(poolNameOf(column.name), count, column, fold);
   return binding ? columnPool(binding) : undefined;
+}
+
+/**
+ * The pool of a key column an index compares through an expression. A JSON field's key (`tags ->> 'owner'`)
+ * gets documents that hold the field with a few texts, and one that lacks it (NULL, or what coalesce()
+ * makes of NULL); an expression that folds case gets a case variant of its first value, so that keys
+ * collide only through the expression.
+ */
+export function expressionKeyPool(facts: CatalogFacts, table: CatalogTable, column: CatalogColumn, sql: string, count: number): ColumnPool | undefined {
+  const parsed = parseKeyExpression(sql);
+  if (!parsed.ok) return undefined;
+  const { jsonPath, foldsCase } = parsed.expression;
+  const name = poolNameOf(column.name);
+  if (jsonPath.length === 0) {
+    const pool = keyColumnPool(facts, table, column, count, foldsCase);
+    const [first] = pool?.values ?? [];
+    if (!pool || !foldsCase || typeof first !== 'string' || first.toUpperCase() === first || !Array.isArray(pool.binding) && !('values' in pool.binding)) return pool;
+    return columnPool({ values: [first, first.toUpperCase(), ...pool.values.slice(1)], name });
+  }
+  if (!['json', 'jsonb'].includes(column.domain?.baseType ?? column.type)) return undefined;
+  const texts = Array.from({ length: count }, (_, i) => `${name} ${i + 1}`);
+  if (foldsCase) texts.splice(1, 0, texts[0]!.toUpperCase());
+  const document = (text: string | undefined): string => JSON.stringify(jsonPath.reduceRight<unknown>((inner, field) => (text === undefined && field === jsonPath.at(-1) ? {} : { [field]: inner }), text));
+  return columnPool({ values: [...texts.map(document), document(undefined)], name });
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { CatalogIndex, CatalogTable } from '../catalog/catalog.ts';
 import { fromPredicate, type PoolBinding } from '../config/rule-binding.ts';
-import { predicateColumns, type Predicate } from '../rules/predicate.ts';
+import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
+import { parseKeyExpression } from '../rules/unique-key.ts';
 import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { RowSolver } from './row-solver.ts';
 import { collationSafeValues, domainValues, fillerValue, otherValue, poolNameOf, typeClass, valuesAround } from './column-values.ts';
 import { comparedLiterals, comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
 import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
-import { columnPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding, generatedRowsPass, separateUnequalColumns } from './table-pools.ts';
+import { columnPool, expressionKeyPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding, generatedRowsPass, separateUnequalColumns, product } from './table-pools.ts';
 
 /** Values per key column: two, so that keys collide often. */
 const KEY_VALUES = 2;
@@ -19,6 +20,8 @@ interface ReadScope {
   readonly name: string;
   readonly key: string[];
   readonly fold: string[];
+  /** Key columns the index compares through an expression (lower(coalesce(x, ''))), column → the expression. */
+  readonly expressions: Record<string, string>;
   readonly where?: Predicate;
   readonly nullsNotDistinct: boolean;
 }
@@ -83,9 +86,15 @@ function buildRule(
   for (const columnName of keyColumns) {
     const column = facts.column(table, columnName)!;
     const fold = scopes.some((s) => s.fold.includes(columnName));
+    const expression = scopes.map((s) => s.expressions[columnName]).find((e) => e !== undefined);
     // A key column a CHECK lists values for (a status in the key) takes those values, not made-up ones.
     const listed = facts.reference(table, columnName) ? [] : unique(checkValues.get(columnName) ?? []);
-    let pool = listed.length > 0 ? columnPool(listed.slice(0, KEY_VALUES + 1)) : keyColumnPool(facts, table, column, KEY_VALUES, fold);
+    let pool =
+      listed.length > 0
+        ? columnPool(listed.slice(0, KEY_VALUES + 1))
+        : expression
+          ? expressionKeyPool(facts, table, column, expression, KEY_VALUES)
+          : keyColumnPool(facts, table, column, KEY_VALUES, fold);
     // A CHECK on the key column alone (sequential_id > 0) narrows its values rather than dropping the rule.
     const passing = pool && !facts.reference(table, columnName) ? valuesPassingChecks(column, pool.values, readChecks, KEY_VALUES) : undefined;
     if (passing) pool = columnPool({ values: passing, name: poolNameOf(columnName) });
@@ -158,7 +167,7 @@ function buildRule(
     ...otherTriggers(facts, table),
   ];
   const title = scopes
-    .map((s) => `(${s.key.map((k) => (s.fold.includes(k) ? `lower(${k})` : k)).join(', ')}) unique${s.where ? ` where ${describePredicate(s.where)}` : ''}`)
+    .map((s) => `(${s.key.map((k) => s.expressions[k] ?? (s.fold.includes(k) ? `lower(${k})` : k)).join(', ')}) unique${s.where ? ` where ${describePredicate(s.where)}` : ''}`)
     .join('; ');
   const binding = {
     template: 'scoped-unique' as const,
@@ -168,17 +177,12 @@ function buildRule(
     table: name,
     primaryKey: keyBinding(primaryKey, table),
     columns: Object.fromEntries([...pools].map(([c, p]) => [c, p.binding])) as Record<string, PoolBinding>,
-    ...(predicateCols.length ? { mutable: predicateCols.filter((c) => pools.has(c)) } : {}),
+    ...(predicateCols.length ? { mutable: [...predicateCols, ...narrowed.pulled].filter((c) => pools.has(c)) } : {}),
     ...(Object.keys(perRow.perRow).length ? { perRow: perRow.perRow } : {}),
     ...(others.keys.length ? { otherKeys: others.keys } : {}),
     ...(narrowed.modelled.length ? { otherChecks: narrowed.modelled.map((c) => ({ name: c.name, check: fromPredicate(c.predicate) })) } : {}),
     unique: [
-      ...scopes.map((s) => ({
-        name: s.name,
-        key: s.key,
-        ...(s.where ? { where: fromPredicate(s.where) } : {}),
-        ...(s.fold.length ? { fold: s.fold } : {}),
-      })),
+      ...scopes.map((s) => ({ name: s.name, key: s.key, ...keyComparisonOf(s) })),
       // Unreadable demands stay in the draft as placeholders that do not load until written by hand.
       ...(placeholders as { key: string[] }[]),
     ],
@@ -216,11 +220,23 @@ function narrowByChecks(
   keep: ReadonlyMap<string, readonly Value[]>,
   freeValues: (column: string) => Value[] | undefined,
   keyColumns: readonly string[],
-): { problems: string[]; modelled: NamedCheck[] } {
+): { problems: string[]; modelled: NamedCheck[]; pulled: string[] } {
   const problems: string[] = [];
   const modelled: NamedCheck[] = [];
   const known = (pool: ColumnPool | undefined) => pool?.values.filter((v) => v !== null).length ?? 0;
+  const pulled: string[] = [];
   for (const check of checks) {
+    // A CHECK that ties a generated column to one the rule leaves per row ((state = 'resolved') = (resolved_at
+    // IS NOT NULL)) needs the other column to follow the state: no value fixed per row does, so generate it too.
+    const free = predicateColumns(check.predicate).filter((c) => !pools.has(c));
+    const domains = free.map(freeValues);
+    const reads = predicateColumns(check.predicate).some((c) => pools.has(c));
+    if (reads && free.length > 0 && domains.every((d) => d !== undefined) && !fixedValuesFit(pools, check.predicate, free, domains as Value[][]) && eachComboFits(pools, check.predicate, free, domains as Value[][])) {
+      free.forEach((c, i) => pools.set(c, columnPool(domains[i]!)));
+      pulled.push(...free);
+      modelled.push(check);
+      continue;
+    }
     const trial = new Map(pools);
     const found = passChecks(trial, [check], keep, freeValues);
     const starved = keyColumns.some((c) => known(trial.get(c)) < Math.min(2, known(pools.get(c))));
@@ -231,7 +247,29 @@ function narrowByChecks(
     problems.push(...found);
     for (const [column, pool] of trial) pools.set(column, pool);
   }
-  return { problems, modelled };
+  return { problems, modelled, pulled };
+}
+
+/** Whether one value per free column lets every combination of the generated columns through the CHECK. */
+function fixedValuesFit(pools: ReadonlyMap<string, ColumnPool>, predicate: Predicate, free: readonly string[], domains: readonly Value[][]): boolean {
+  const combos = generatedCombos(pools, predicate);
+  return product(domains).some((fixed) => combos.every((combo) => evaluate(predicate, { ...rowOf(free, fixed), ...combo }) !== false));
+}
+
+/** Whether every combination of the generated columns passes the CHECK with some values of the free columns. */
+function eachComboFits(pools: ReadonlyMap<string, ColumnPool>, predicate: Predicate, free: readonly string[], domains: readonly Value[][]): boolean {
+  const choices = product(domains);
+  return generatedCombos(pools, predicate).every((combo) => choices.some((fixed) => evaluate(predicate, { ...rowOf(free, fixed), ...combo }) !== false));
+}
+
+/** The rows the generated columns a predicate reads can form (at most 256). */
+function generatedCombos(pools: ReadonlyMap<string, ColumnPool>, predicate: Predicate): Record<string, Value>[] {
+  const generated = predicateColumns(predicate).filter((c) => pools.has(c));
+  return product(generated.map((c) => pools.get(c)!.values)).slice(0, 256).map((combo) => rowOf(generated, combo));
+}
+
+function rowOf(columns: readonly string[], values: readonly Value[]): Record<string, Value> {
+  return Object.fromEntries(columns.map((c, i) => [c, values[i] ?? null]));
 }
 
 function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex): ReadScope | { problem: string } {
@@ -246,6 +284,7 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
   }
   const key: string[] = [];
   const fold: string[] = [];
+  const expressions: Record<string, string> = {};
   for (const part of index.keys) {
     // PostgreSQL prints a column whose name it must quote ("position", "order") with its quotes.
     const column = /^"((?:[^"]|"")+)"$/.exec(part)?.[1]?.replace(/""/g, '"') ?? part;
@@ -259,7 +298,15 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
       fold.push(lower[1]!);
       continue;
     }
-    return { problem: `${object} has the key expression ${part}, which scoped-unique does not express` };
+    // Any other expression of one column the model can evaluate: lower(coalesce(x, '')), tags ->> 'owner'.
+    const expression = parseKeyExpression(part);
+    if (expression.ok && facts.column(table, expression.expression.column) && !key.includes(expression.expression.column)) {
+      key.push(expression.expression.column);
+      expressions[expression.expression.column] = part;
+      continue;
+    }
+    const why = expression.ok ? (key.includes(expression.expression.column) ? `: its column ${expression.expression.column} is in the key twice` : '') : ` (${expression.reason})`;
+    return { problem: `${object} has the key expression ${part}, which scoped-unique does not express${why}` };
   }
   let where: Predicate | undefined;
   if (index.predicate) {
@@ -267,7 +314,7 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
     if (!parsed.ok) return { problem: `the predicate of ${object} (${index.predicate}) is not expressible: ${parsed.reason}` };
     where = parsed.predicate;
   }
-  return { object, definition, name: constraint?.name ?? index.name, key, fold, where, nullsNotDistinct: /NULLS NOT DISTINCT/i.test(index.definition) };
+  return { object, definition, name: constraint?.name ?? index.name, key, fold, expressions, where, nullsNotDistinct: /NULLS NOT DISTINCT/i.test(index.definition) };
 }
 
 /**
@@ -284,6 +331,7 @@ function primaryKeyScope(facts: CatalogFacts, table: CatalogTable): ReadScope | 
     name,
     key: [...table.primaryKey],
     fold: [],
+    expressions: {},
     nullsNotDistinct: false,
   };
 }
@@ -293,6 +341,16 @@ export interface OtherKeyBinding {
   key: string[];
   where?: ReturnType<typeof fromPredicate>;
   fold?: string[];
+  expressions?: Record<string, string>;
+}
+
+/** How a read key compares rows, as binding keys: its predicate, folded columns and key expressions (each only when present). */
+function keyComparisonOf(read: ReadScope): Omit<OtherKeyBinding, 'key'> {
+  return {
+    ...(read.where ? { where: fromPredicate(read.where) } : {}),
+    ...(read.fold.length ? { fold: read.fold } : {}),
+    ...(Object.keys(read.expressions).length ? { expressions: read.expressions } : {}),
+  };
 }
 
 /**
@@ -317,7 +375,7 @@ export function otherKeysOf(
       unread.push(read.problem);
       continue;
     }
-    keys.push({ key: read.key, ...(read.where ? { where: fromPredicate(read.where) } : {}), ...(read.fold.length ? { fold: read.fold } : {}) });
+    keys.push({ key: read.key, ...keyComparisonOf(read) });
   }
   const comment = unread.length ? [`Other unique indexes init cannot read may reject generated rows (reported as over-restrictive): ${unread.join('; ')}.`] : [];
   return { keys, comment };

@@ -3,7 +3,8 @@ import type { Pool } from './pool.ts';
 import { evaluate, predicateColumns, predicateSql } from './predicate.ts';
 import { judge } from './reference-model.ts';
 import type { Operation, Row, Rule, State, Value } from './rule.ts';
-import { TableOperations, type OtherCheck, type RowKey, type UniqueKey } from './table-operations.ts';
+import { TableOperations, type OtherCheck, type RowKey } from './table-operations.ts';
+import { KeyComparison, type UniqueKey } from './unique-key.ts';
 
 /** One uniqueness demand: among rows matching `where`, the `key` columns are unique. */
 export interface UniqueScope extends UniqueKey {
@@ -41,18 +42,19 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
   const table = config.table;
   const pk = ops.keySql();
 
+  const comparisons = config.unique.map((scope) => new KeyComparison(scope));
   const check = (state: State): string[] =>
-    config.unique.flatMap((scope, i) => duplicates(state[table] ?? [], scope).map((key) => `${scopeName(scope, i)}: ${key} appears twice`));
+    config.unique.flatMap((scope, i) => duplicates(state[table] ?? [], scope, comparisons[i]!).map((key) => `${scopeName(scope, i)}: ${key} appears twice`));
 
   const describeKey = (scope: UniqueScope, row: Row): string =>
     scope.key.map((column) => `${column}=${ops.poolOf(column).label(row[column] ?? null)}`).join(', ');
 
-  function duplicates(rows: readonly Row[], scope: UniqueScope): string[] {
+  function duplicates(rows: readonly Row[], scope: UniqueScope, comparison: KeyComparison): string[] {
     const seen = new Map<string, number>();
     const found: string[] = [];
     for (const row of rows) {
       if (scope.where && evaluate(scope.where, row) !== true) continue;
-      const parts = scope.key.map((column) => foldValue(row[column] ?? null, scope.fold?.includes(column) ?? false));
+      const parts = comparison.parts(row);
       if (parts.some((part) => part === null)) continue; // NULLs are distinct, as in a unique index
       const id = JSON.stringify(parts);
       const count = (seen.get(id) ?? 0) + 1;
@@ -65,7 +67,7 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
   const invariantValues: Value[] = [];
   const invariant = config.unique
     .map((scope, i) => {
-      const keySql = scope.key.map((column) => (scope.fold?.includes(column) ? `lower(${quoteIdent(column)})` : quoteIdent(column)));
+      const keySql = comparisons[i]!.sql();
       const notNull = keySql.map((k) => `${k} IS NOT NULL`);
       invariantValues.push(scopeName(scope, i));
       const name = `$${invariantValues.length}::text`;
@@ -111,8 +113,4 @@ export function scopedUnique(config: ScopedUniqueConfig): Rule {
 
 function scopeName(scope: UniqueScope, index: number): string {
   return scope.name ?? `unique (${scope.key.join(', ')})${index > 0 ? ` #${index + 1}` : ''}`;
-}
-
-function foldValue(value: Value, fold: boolean): Value {
-  return fold && typeof value === 'string' ? value.toLowerCase() : value === null ? null : String(value);
 }

@@ -3,6 +3,7 @@ import { quoteIdent, quoteQualified } from '../db/connection.ts';
 import { poolArbitrary, type Pool } from './pool.ts';
 import { evaluate, predicateColumns, sameValue, type Predicate } from './predicate.ts';
 import type { Operation, Row, RuleReference, Statement, Value } from './rule.ts';
+import { KeyComparison, type UniqueKey } from './unique-key.ts';
 
 /**
  * How a rule addresses one row: one key column with its pool, or several (a composite primary key,
@@ -18,13 +19,7 @@ export type RowKey =
   | { readonly columns: Readonly<Record<string, Pool>> };
 
 /** A unique key of the table that the rule does not judge: a row that duplicates it is a legitimate rejection. */
-export interface UniqueKey {
-  readonly key: readonly string[];
-  /** Rows the key applies to (a partial unique index). */
-  readonly where?: Predicate;
-  /** Key columns compared case-insensitively (lower()). */
-  readonly fold?: readonly string[];
-}
+export type { UniqueKey } from './unique-key.ts';
 
 /** A CHECK of the table that the rule does not judge: a row it rejects (its condition FALSE) is a legitimate rejection. */
 export interface OtherCheck {
@@ -65,8 +60,10 @@ export class TableOperations {
   private readonly keyPools: Readonly<Record<string, Pool>>;
   /** Every key the pools can form, in slot order (the slot picks the per-row values). */
   private readonly slots: readonly Row[];
+  private readonly otherKeyComparisons: ReadonlyArray<readonly [UniqueKey, KeyComparison]>;
 
   constructor(readonly shape: TableShape) {
+    this.otherKeyComparisons = (shape.otherKeys ?? []).map((unique) => [unique, new KeyComparison(unique)] as const);
     this.mutable = shape.mutable ?? Object.keys(shape.columns);
     const key = shape.primaryKey;
     this.keyPools = 'columns' in key ? key.columns : { [key.column]: key.pool };
@@ -266,14 +263,11 @@ export class TableOperations {
 
   /** The reason a model state breaks one of the other unique keys, if it does. */
   private otherKeyDuplicate(rows: readonly Row[]): string | undefined {
-    for (const unique of this.shape.otherKeys ?? []) {
+    for (const [unique, comparison] of this.otherKeyComparisons) {
       const seen = new Set<string>();
       for (const row of rows) {
         if (unique.where && evaluate(unique.where, row) !== true) continue;
-        const parts = unique.key.map((c) => {
-          const value = row[c] ?? null;
-          return unique.fold?.includes(c) && typeof value === 'string' ? value.toLowerCase() : value === null ? null : String(value);
-        });
+        const parts = comparison.parts(row);
         if (parts.some((part) => part === null)) continue; // NULLs are distinct, as in a unique index
         const id = JSON.stringify(parts);
         if (seen.has(id)) {

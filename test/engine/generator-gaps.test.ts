@@ -136,6 +136,27 @@ describe.each(testServers())('generator gaps and setup failures on $name', ({ ur
     expect(result.code).toBe(1);
   });
 
+  it('a unique key the rule names in otherKeys is judged by its model, never counted as a gap', async () => {
+    // A row rule ("an active subscription has a note") on a table whose UNIQUE (account_id) it does not state.
+    const noteCheck = `ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_active_note CHECK (status <> 'active' OR note IS NOT NULL);`;
+    const activeHasNote = {
+      template: 'row-predicate',
+      id: 'active-has-note',
+      title: 'an active subscription has a note',
+      source: 'issue 13',
+      table: 'subscriptions',
+      primaryKey: { column: 'id', pool: { ids: 'subscription', count: 3 } },
+      columns: { account_id: { ids: 'account', count: 2 }, status: ['active', 'ended'], note: ['n', null] },
+      valid: { or: [{ ne: ['status', 'active'] }, { isNotNull: 'note' }] },
+      otherKeys: [{ key: ['account_id'] }],
+    };
+    const result = await run(url, SUBSCRIPTIONS + BLANKET_KEY + noteCheck, [activeHasNote]);
+    const c = check(result.report, 'active-has-note');
+    expect(c.verdict, result.out).toBe('pass');
+    expect(c.generatorGaps?.gaps.find((g) => g.constraint === 'subscriptions_account_key'), JSON.stringify(c.generatorGaps)).toBeUndefined();
+    expect(result.code).toBe(0);
+  });
+
   it('a setup row the schema refuses is the rule’s configuration error (exit 2), and the other rules run', async () => {
     const setup = { setup: { plans: [{ id: '00000000-0000-4000-8000-000000000001', name: 'Basic' }] } };
     const result = await run(url, SUBSCRIPTIONS, [oneActive('with-bad-setup', setup), oneActive('without-setup')], 40);

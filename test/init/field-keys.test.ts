@@ -2,7 +2,8 @@
 // keys of lookup tables, rows the schema seeds itself (a default category, currency codes) reused by setup,
 // foreign keys to text-keyed lookups, "not self" CHECKs, XOR CHECKs over two key columns, keys of bytea,
 // inet, interval and text[], a CHECK init cannot read on a key column, ordered timestamps, a parent whose
-// CHECK lists the values of its unique column, and a one-to-one foreign key whose cascade rule is a draft.
+// CHECK lists the values of its unique column, a one-to-one foreign key whose cascade rule is a draft, key
+// expressions (lower(coalesce(x, '')), a JSON field), and a CHECK that ties a timestamp to the state.
 // Every rule init proposes must pass on the schema it came from; each rule must catch its key dropped.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,17 @@ CREATE UNIQUE INDEX sso_domains_domain ON sso_domains (domain);
 CREATE TABLE incidents (id bigint PRIMARY KEY, title text NOT NULL);
 CREATE TABLE postmortems (id bigint PRIMARY KEY, incident_id bigint NOT NULL REFERENCES incidents(id) ON DELETE CASCADE, body text);
 CREATE UNIQUE INDEX postmortems_incident ON postmortems (incident_id);
+CREATE TABLE alerts (
+  id bigint PRIMARY KEY,
+  service integer NOT NULL,
+  state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'resolved')),
+  dedup_key text,
+  resolved_at timestamptz,
+  CONSTRAINT alerts_resolved_consistent CHECK ((state = 'resolved') = (resolved_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX alerts_open_dedup ON alerts (service, lower(coalesce(dedup_key, ''))) WHERE state <> 'resolved';
+CREATE TABLE resources (id bigint PRIMARY KEY, name text NOT NULL, tags jsonb NOT NULL DEFAULT '{}');
+CREATE UNIQUE INDEX resources_owner_name ON resources (lower(coalesce(tags ->> 'owner', '')), name);
 `;
 
 /** Each key object, the table its rule is on, and the statement that drops it (the broken design). */
@@ -99,6 +111,12 @@ const KEYS: ReadonlyArray<{ object: string; table: string; drop: string }> = [
   { object: 'shifts_schedule_start', table: 'shifts', drop: 'DROP INDEX shifts_schedule_start' },
   { object: 'sso_domains_domain', table: 'sso_domains', drop: 'DROP INDEX sso_domains_domain' },
   { object: 'postmortems_incident', table: 'postmortems', drop: 'DROP INDEX postmortems_incident' },
+  { object: 'alerts_open_dedup', table: 'alerts', drop: 'DROP INDEX alerts_open_dedup' },
+  // Without coalesce() two open alerts without a dedup key no longer collide: the NULL slips through.
+  { object: 'alerts_open_dedup', table: 'alerts', drop: "DROP INDEX alerts_open_dedup; CREATE UNIQUE INDEX alerts_open_dedup ON alerts (service, lower(dedup_key)) WHERE state <> 'resolved'" },
+  { object: 'resources_owner_name', table: 'resources', drop: 'DROP INDEX resources_owner_name' },
+  // Case-sensitive: 'Owner 1' and 'OWNER 1' no longer collide.
+  { object: 'resources_owner_name', table: 'resources', drop: "DROP INDEX resources_owner_name; CREATE UNIQUE INDEX resources_owner_name ON resources (coalesce(tags ->> 'owner', ''), name)" },
 ];
 
 /** The pass check's budget; a broken design is judged at the default budget (200), as a CI gate would. */
@@ -153,6 +171,13 @@ describe.each(testServers())('init on the keys of real schemas, part two ($name)
     expect(follows.primaryKey.columns.follower_id).not.toEqual(follows.primaryKey.columns.followee_id);
     const items = ruleNaming('items_owner_add_on', 'items').binding as { otherChecks?: { name: string }[] };
     expect(items.otherChecks?.map((c) => c.name)).toEqual(['items_price_xor_add_on']);
+    // A key expression is kept as the index has it; resolved_at follows the state through the model's CHECK.
+    const alerts = ruleNaming('alerts_open_dedup', 'alerts').binding as { unique: { expressions?: Record<string, string> }[]; columns: Record<string, unknown>; otherChecks?: { name: string }[] };
+    expect(alerts.unique[0]?.expressions?.dedup_key).toMatch(/lower\(COALESCE\(dedup_key, ''(::text)?\)\)/);
+    expect(Object.keys(alerts.columns)).toContain('resolved_at');
+    expect(alerts.otherChecks?.map((c) => c.name)).toContain('alerts_resolved_consistent');
+    const resources = ruleNaming('resources_owner_name', 'resources').binding as { columns: Record<string, { values: string[] }> };
+    expect(resources.columns.tags?.values).toContainEqual('{}');
   });
 
   it('every rule init proposes passes on the schema it came from', async () => {
@@ -161,9 +186,9 @@ describe.each(testServers())('init on the keys of real schemas, part two ($name)
     expect(found).toEqual(Object.fromEntries(ids.map((id) => [id, 'pass'])));
   }, 900_000);
 
-  it.each(KEYS.map((key) => [key.object, key] as const))('the rule for %s catches it dropped', async (_object, key) => {
+  it.each(KEYS.map((key) => [key.object, key.drop, key] as const))('the rule for %s catches it broken (%s)', async (_object, _drop, key) => {
     const id = ruleNaming(key.object, key.table).binding.id;
-    const broken = join(dir, `without-${key.object}.sql`);
+    const broken = join(dir, `without-${key.object}-${KEYS.indexOf(key)}.sql`);
     writeFileSync(broken, `${SCHEMA}\n${key.drop};\n`);
     expect(await verdicts([id], broken, DEFAULT_RUNS)).toEqual({ [id]: 'violation' });
   }, 300_000);
