@@ -5,7 +5,7 @@
 // the same wall time.
 //
 //   npx tsx bench/race-detection.ts [--url URL] [--seeds 30] [--fixture unlocked] [--no-baseline]
-//   npx tsx bench/race-detection.ts --false-positives [--seeds 10]   (correct designs over many seeds)
+//   npx tsx bench/race-detection.ts --false-positives [--seeds 10] [--rule id,id]   (correct designs over many seeds)
 import { mkdir, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import type pg from 'pg';
@@ -197,8 +197,8 @@ async function oneBurst(clients: pg.Client[], rule: Rule, executor: ScenarioExec
  * False positives: every fixture of a rule with races that must pass (references, equivalents), the
  * default budget over N seeds; any other verdict is counted with its seed.
  */
-export async function benchFalsePositives(server: StartedServer, seeds: number, filter?: string, log?: (line: string) => void) {
-  const specs = await loadSpecs([], defaultSpecsDir());
+export async function benchFalsePositives(server: StartedServer, seeds: number, filter?: string, log?: (line: string) => void, rules?: readonly string[]) {
+  const specs = (await loadSpecs([], defaultSpecsDir())).filter((spec) => !rules || rules.includes(spec.rule.id));
   const rows: Array<{ rule: string; fixture: string; seeds: number; failures: string[] }> = [];
   for (const spec of specs.filter((s) => s.rule.apply)) {
     for (const fixture of readFixtures(spec.fixtures!).filter((f) => expectedVerdict(f, spec.rule.id) === 'pass' && (!filter || f.name.includes(filter)))) {
@@ -239,9 +239,10 @@ function argument(name: string): string | undefined {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const server = await new UrlProvider(argument('--url') ?? 'postgresql://postgres@127.0.0.1:5432/postgres').start();
   if (process.argv.includes('--false-positives')) {
-    const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), argument('--fixture'), console.log);
+    const rules = argument('--rule')?.split(',');
+    const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), argument('--fixture'), console.log, rules);
     await mkdir('reports', { recursive: true });
-    await writeFile('reports/bench-false-positives.json', `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+    await writeFile(`reports/bench-false-positives${rules ? `-${rules.join('-')}` : ''}.json`, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
     process.exit(0);
   }
   const rows = await benchRaceDetection(server, {

@@ -23,7 +23,7 @@ export interface SchemaArgs {
 export const schemaOptions = <T>(y: Argv<T>) =>
   y
     .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
-    .option('migrations', { type: 'string', describe: 'a folder of .sql migrations applied in name order (numbers compared as numbers)' })
+    .option('migrations', { type: 'string', describe: 'a migrations folder: numbered .sql files, Flyway, golang-migrate, Prisma or diesel folders, a Rails db folder (structure.sql)' })
     .option('migrate-cmd', { type: 'string', describe: 'your migration tool, run in a shell with DATABASE_URL and PG* pointing at the sandbox, e.g. "npx prisma migrate deploy"' })
     .option('migrate-timeout', { type: 'number', default: 600, describe: 'seconds --migrate-cmd may run' })
     .option('schema-from', { type: 'string', describe: 'copy only the schema of this live database (read, never written): pg_dump when it can, else from the catalog' })
@@ -51,8 +51,10 @@ export async function schemaSourceOf(args: SchemaArgs & { debug?: boolean; quiet
   if (given.length > 1) {
     throw new KitError('usage', `${given.join(' and ')} name the schema in different ways: give only one`, { fix: 'one of --schema, --migrations, --migrate-cmd, --schema-from' });
   }
-  if (args.schema?.length) return schemaFiles(await readSources(args.schema));
-  if (args.migrations !== undefined) return schemaFiles(await readMigrations(args.migrations));
+  // Each folder's migration layout is said once, so a user sees which files built the schema.
+  const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
+  if (args.schema?.length) return schemaFiles(await readSources(args.schema, { onLayout }));
+  if (args.migrations !== undefined) return schemaFiles(await readMigrations(args.migrations, { onLayout }));
   if (args.migrateCmd !== undefined) {
     if (args.migrateCmd.trim() === '') throw new KitError('usage', '--migrate-cmd is empty', { fix: 'e.g. --migrate-cmd "npx prisma migrate deploy"' });
     return migrateCommand(args.migrateCmd, {

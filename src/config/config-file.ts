@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { KitError } from '../errors/kit-error.ts';
 import type { Rule } from '../rules/rule.ts';
 import { displayPath, importUserModule } from '../spec/loader.ts';
+import { migrationFiles } from '../source/read-source.ts';
 import { bindRule, ruleBindingSchema, type RuleBinding } from './rule-binding.ts';
 
 /** A project's pgconform configuration: the rules bound to its own schema, and where that schema is. */
@@ -140,9 +141,9 @@ async function schemaFiles(schema: string | readonly string[], base: string, whe
       files.push(path);
       continue;
     }
-    const names = (await readdir(path)).filter((name) => name.endsWith('.sql')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    if (names.length === 0) throw new KitError('config', `key schema: no .sql files in ${displayPath(path)}`, { where });
-    files.push(...names.map((name) => join(path, name)));
+    const found = await migrationFiles(path);
+    if (!found) throw new KitError('config', `key schema: no .sql files in ${displayPath(path)}`, { where });
+    files.push(...found);
   }
   return files;
 }

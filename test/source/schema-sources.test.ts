@@ -4,9 +4,9 @@
 // the files they came from, and the source must be left exactly as it was.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connect, settingsFromUrl, settingsToUrl, withDatabase } from '../../src/db/connection.ts';
@@ -189,6 +189,76 @@ describe('--schema and --migrations', () => {
     expect(files.map((f) => f.path)).toEqual(['1_table.sql', '2_check.sql', '10_index.sql'].map((n) => join(dir, n)));
     const server = await serverAt(inject('embeddedUrl'));
     expect(await verdictOn(server, schemaFiles(files), 30)).toBe(expected(REFERENCE));
+  });
+
+  /** reference.sql cut into three migrations: the table, its CHECK, its unique index (in that order only does it apply). */
+  function referenceParts(): [string, string, string] {
+    const reference = readFileSync(REFERENCE, 'utf8');
+    const table = /CREATE TABLE[\s\S]*?\);\n/.exec(reference)![0];
+    const index = /CREATE UNIQUE INDEX[\s\S]*?;\n/.exec(reference)![0];
+    const check = /CHECK \(status IN \([^)]*\)\)/.exec(table)![0];
+    return [table.replace(` ${check}`, ''), `ALTER TABLE access_requests ADD ${check};\n`, index];
+  }
+
+  /** Writes files (relative path → SQL) into a new folder. */
+  function folderOf(files: Record<string, string>): string {
+    const dir = tempDir();
+    for (const [path, sql] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), sql);
+    }
+    return dir;
+  }
+
+  const [TABLE, CHECK, INDEX] = referenceParts();
+  /** Each layout, built from the reference; a down file that ran on the way up would drop the table and fail. */
+  const LAYOUTS: Record<string, { files: Record<string, string>; applied: string[] }> = {
+    'golang-migrate': {
+      files: { '000001_table.up.sql': TABLE, '000001_table.down.sql': 'DROP TABLE access_requests;', '000002_check.up.sql': CHECK, '000002_check.down.sql': 'DROP TABLE nothing;', '000010_index.up.sql': INDEX, '000010_index.down.sql': 'DROP INDEX nothing;' },
+      applied: ['000001_table.up.sql', '000002_check.up.sql', '000010_index.up.sql'],
+    },
+    flyway: {
+      files: { 'V1__table.sql': TABLE, 'V1.2__check.sql': CHECK, 'V1.10__index.sql': '-- nothing yet\n', 'R__index.sql': INDEX, 'U1__undo.sql': 'DROP TABLE access_requests;' },
+      applied: ['V1__table.sql', 'V1.2__check.sql', 'V1.10__index.sql', 'R__index.sql'],
+    },
+    prisma: {
+      files: { '20240101120000_init/migration.sql': TABLE, '20240215093000_status_check/migration.sql': CHECK, '20241001000000_pending_index/migration.sql': INDEX, 'migration_lock.toml': 'provider = "postgresql"\n' },
+      applied: ['20240101120000_init/migration.sql', '20240215093000_status_check/migration.sql', '20241001000000_pending_index/migration.sql'],
+    },
+    diesel: {
+      files: { '2024-01-01-120000_init/up.sql': TABLE, '2024-01-01-120000_init/down.sql': 'DROP TABLE access_requests;', '2024-02-15-093000_check/up.sql': CHECK, '2024-10-01-000000_index/up.sql': INDEX, '2024-10-01-000000_index/down.sql': 'DROP INDEX x;' },
+      applied: ['2024-01-01-120000_init/up.sql', '2024-02-15-093000_check/up.sql', '2024-10-01-000000_index/up.sql'],
+    },
+    'rails structure.sql': { files: { 'structure.sql': TABLE + CHECK + INDEX, 'seeds.sql': 'DROP TABLE access_requests;' }, applied: ['structure.sql'] },
+  };
+
+  it.each(Object.keys(LAYOUTS))('reads a %s folder in its order, leaving out what the way up does not run, with the flat file\'s verdict', async (layout) => {
+    const { files, applied } = LAYOUTS[layout]!;
+    const dir = folderOf(files);
+    const lines: string[] = [];
+    const read = await readMigrations(dir, { onLayout: (line) => lines.push(line) });
+    expect(read.map((f) => f.path)).toEqual(applied.map((path) => join(dir, path)));
+    expect(lines).toEqual([expect.stringContaining(`${layout} layout, ${applied.length} file${applied.length === 1 ? '' : 's'} applied`)]);
+    const server = await serverAt(inject('embeddedUrl'));
+    expect(await verdictOn(server, schemaFiles(read), 30)).toBe(expected(REFERENCE));
+  });
+
+  it('follows symlinked files and folders, and reads a layout from a git revision alike', async () => {
+    const real = folderOf({ 'a/migration.sql': TABLE, 'b.sql': CHECK });
+    const dir = folderOf({ '20240301000000_index/migration.sql': INDEX });
+    symlinkSync(join(real, 'a'), join(dir, '20240101000000_init'));
+    mkdirSync(join(dir, '20240201000000_check'));
+    symlinkSync(join(real, 'b.sql'), join(dir, '20240201000000_check', 'migration.sql'));
+    const onDisk = await readMigrations(dir);
+    expect(onDisk.map((f) => f.sql)).toEqual([TABLE, CHECK, INDEX]);
+
+    const repo = folderOf(Object.fromEntries(Object.entries(LAYOUTS['golang-migrate']!.files).map(([path, sql]) => [`db/migrations/${path}`, sql])));
+    const git = (...args: string[]) => new Promise<void>((done, fail) => execFile('git', args, { cwd: repo }, (error) => (error ? fail(error) : done())));
+    await git('init', '-q');
+    await git('add', '.');
+    await git('-c', 'user.email=kit@example.com', '-c', 'user.name=kit', 'commit', '-qm', 'migrations');
+    const fromGit = await readSources(['HEAD:db/migrations'], { cwd: repo });
+    expect(fromGit.map((f) => f.path)).toEqual(LAYOUTS['golang-migrate']!.applied.map((name) => `HEAD:db/migrations/${name}`));
   });
 
   it('a usage error (exit 2) when two schema options are given', async () => {
