@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type pg from 'pg';
-import { isServerError, toSqlFailure } from './sql-failure.ts';
+import { isServerError, toSqlFailure, type SqlFailure } from './sql-failure.ts';
+import { splitStatements } from './sql-statements.ts';
 import { KitError } from '../errors/kit-error.ts';
 
 /** One SQL file of a schema, read into memory. */
@@ -34,14 +35,50 @@ export async function applySchema(client: pg.Client, files: readonly SchemaFile[
     } catch (error) {
       if (!isServerError(error)) throw error;
       const failure = toSqlFailure(error);
-      const line = failure.position ? lineAt(file.sql, failure.position) : undefined;
+      // A syntax error has a position in the file; an error raised while a statement ran has none: find the statement.
+      const line = failure.position ? lineAt(file.sql, failure.position) : await failingLine(client, file.sql, failure);
       const where = `${displayPath(file.path)}${line ? `:${line}` : ''}`;
+      const extension = failure.code === '0A000' ? /^extension "([^"]+)" is not available/.exec(failure.message)?.[1] : undefined;
       throw new KitError('schema', `the schema does not apply: ${failure.message} (SQLSTATE ${failure.code})`, {
         where,
-        fix: 'fix the SQL so that it runs on an empty database',
+        fix: extension
+          ? `the server lacks the extension ${extension}: install it there, or give a server that has it (--url, --docker); the embedded server ships PostgreSQL's contrib modules`
+          : 'fix the SQL so that it runs on an empty database',
         cause: error,
       });
     }
+  }
+}
+
+/** Transaction control in a script: left out when its statements are run one by one inside one transaction. */
+const TRANSACTION_CONTROL = /^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)\b/i;
+
+/**
+ * The line of the statement of `sql` the server refused with `failure`, found by running the script again
+ * statement by statement in a transaction that is rolled back (the refused run left nothing behind). Only
+ * a refusal identical to the first one counts; otherwise undefined, and the error names the file alone.
+ */
+async function failingLine(client: pg.Client, sql: string, failure: SqlFailure): Promise<number | undefined> {
+  const statements = splitStatements(sql).filter((statement) => !TRANSACTION_CONTROL.test(statement.text));
+  if (statements.length < 2) return statements[0]?.line;
+  try {
+    // A file that opened its own transaction and failed in it leaves that transaction aborted: end it first.
+    await client.query('ROLLBACK');
+    await client.query('BEGIN');
+    for (const statement of statements) {
+      try {
+        await client.query(statement.text);
+      } catch (error) {
+        if (!isServerError(error) || error.code !== failure.code || error.message !== failure.message) return undefined;
+        const position = toSqlFailure(error).position;
+        return statement.line + (position ? lineAt(statement.text, position) - 1 : 0);
+      }
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
   }
 }
 

@@ -15,6 +15,7 @@ import type { StartedServer } from '../../src/db/provider.ts';
 import { dropDatabase, Sandbox } from '../../src/db/sandbox.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
 import { runOnServer } from '../../src/engine/run.ts';
+import { readSchemaFiles } from '../../src/db/schema-source.ts';
 import type { VerdictKind } from '../../src/engine/verdict.ts';
 import { isKitError, type KitError } from '../../src/errors/kit-error.ts';
 import { compareSchema, readFacts, type DatabaseFacts } from '../../src/migration/database-facts.ts';
@@ -26,6 +27,8 @@ import { schemaFiles, type SchemaSource } from '../../src/source/schema-source.t
 import { expectedVerdict, parseFixture } from '../../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../../src/spec/loader.ts';
 import { schemaSourceOf } from '../../src/cli/schema-options.ts';
+import { initCommand } from '../../src/cli/commands/init.ts';
+import { loadConfig } from '../../src/config/config-file.ts';
 import type { CommandContext } from '../../src/cli/context.ts';
 import { testServers } from '../servers.ts';
 
@@ -243,6 +246,22 @@ describe('--schema and --migrations', () => {
     expect(await verdictOn(server, schemaFiles(read), 30)).toBe(expected(REFERENCE));
   });
 
+  it('init reads a migrations folder, and the configuration it writes builds the schema from that folder again', async () => {
+    const dir = folderOf(LAYOUTS.prisma!.files);
+    const out = join(tempDir(), 'pgconform.config.json');
+    const { lines, context } = output();
+    const code = await initCommand({ migrations: dir, url: inject('embeddedUrl'), format: 'json', out }, context);
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines).toContainEqual(expect.stringContaining('prisma layout, 3 files applied'));
+    const config = await loadConfig(out);
+    expect(config.schema).toEqual(LAYOUTS.prisma!.applied.map((path) => join(dir, path)));
+    const rule = config.rules.find((r) => r.tables.includes('access_requests') && /pending/.test(r.id));
+    expect(rule, config.rules.map((r) => r.id).join(', ')).toBeDefined();
+    const server = await serverAt(inject('embeddedUrl'));
+    const result = await runOnServer(server, { specs: [{ rule: rule!, file: out }], schema: config.schema!, isolation: ['read-committed'], runs: 30, seed: 1, workers: 1 });
+    expect(result.rules[0]!.verdict).toBe('pass');
+  });
+
   it('follows symlinked files and folders, and reads a layout from a git revision alike', async () => {
     const real = folderOf({ 'a/migration.sql': TABLE, 'b.sql': CHECK });
     const dir = folderOf({ '20240301000000_index/migration.sql': INDEX });
@@ -259,6 +278,27 @@ describe('--schema and --migrations', () => {
     await git('-c', 'user.email=kit@example.com', '-c', 'user.name=kit', 'commit', '-qm', 'migrations');
     const fromGit = await readSources(['HEAD:db/migrations'], { cwd: repo });
     expect(fromGit.map((f) => f.path)).toEqual(LAYOUTS['golang-migrate']!.applied.map((name) => `HEAD:db/migrations/${name}`));
+  });
+
+  it('an error raised while a statement runs names the file and the line of that statement; a missing extension says what to do', async () => {
+    const server = await serverAt(inject('embeddedUrl'));
+    const dir = folderOf({
+      '1_table.sql': 'CREATE TABLE a (id int);\n',
+      '2_alter.sql': "-- adds columns\nALTER TABLE a ADD COLUMN note text DEFAULT 'x;y';\n\nALTER TABLE missing\n  ADD COLUMN b int;\nCREATE INDEX a_note ON a (note);\n",
+      '3_extension.sql': '-- partitions\nCREATE TABLE b (id int);\nCREATE EXTENSION IF NOT EXISTS pg_no_such_extension;\n',
+    });
+    const refusal = async (names: string[]) => {
+      const error = await Sandbox.create(server, await readSchemaFiles(names.map((n) => join(dir, n)))).then(
+        async (sandbox) => sandbox.dispose(),
+        (failure: unknown) => failure,
+      );
+      expect(isKitError(error) && error.exitCode, String(error)).toBe(2);
+      return (error as KitError).toLine();
+    };
+    expect(await refusal(['1_table.sql', '2_alter.sql'])).toMatch(/2_alter\.sql:4: the schema does not apply: relation "missing" does not exist/);
+    const extension = await refusal(['1_table.sql', '3_extension.sql']);
+    expect(extension).toMatch(/3_extension\.sql:3: the schema does not apply: extension "pg_no_such_extension" is not available/);
+    expect(extension).toMatch(/the server lacks the extension pg_no_such_extension/);
   });
 
   it('a usage error (exit 2) when two schema options are given', async () => {

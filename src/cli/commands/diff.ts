@@ -38,8 +38,9 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
   if (!args.after && !args.migration) throw new KitError('usage', 'diff needs --after, --migration, or both', { fix: 'e.g. pgconform diff --before old.sql --after new.sql' });
   if (args.down && !args.migration) throw new KitError('usage', '--down needs --migration', { fix: 'pass the up migration with --migration' });
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const before = await readSource(args.before);
-  const after = args.after ? await readSource(args.after) : undefined;
+  const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
+  const before = await readSource(args.before, { onLayout });
+  const after = args.after ? await readSource(args.after, { onLayout }) : undefined;
   const migration = args.migration ? await readOneFile(args.migration, '--migration') : undefined;
   const down = args.down ? await readOneFile(args.down, '--down') : undefined;
   const specs = await selectRules(args);

@@ -4,7 +4,7 @@ import { describeSettings, settingsFromUrl } from '../../db/connection.ts';
 import { KitError } from '../../errors/kit-error.ts';
 import { noteLine, type ConfigFormat } from '../../init/config-writer.ts';
 import { catalogOfDatabase, catalogOfSchema, checkWritable, INIT_FILES, writeInitConfig } from '../../init/init.ts';
-import { readSources } from '../../source/read-source.ts';
+import { readMigrations, readSources } from '../../source/read-source.ts';
 import { schemaFiles } from '../../source/schema-source.ts';
 import { displayPath } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
@@ -15,6 +15,8 @@ import { providerOf, type ServerArgs } from '../server-options.ts';
 export interface InitArgs extends ServerArgs {
   /** Schema files or folders (or <git-rev>:<path>), built in a sandbox. */
   schema?: string[];
+  /** A migrations folder (any layout read-source knows), built in a sandbox. */
+  migrations?: string;
   format: ConfigFormat;
   out?: string;
   force?: boolean;
@@ -27,8 +29,13 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
   let catalog;
   let from: string;
   let schema: string[] | undefined;
-  if (args.schema?.length) {
-    const files = await readSources(args.schema);
+  if (args.schema?.length && args.migrations !== undefined) {
+    throw new KitError('usage', '--schema and --migrations name the schema in different ways: give only one', { fix: 'one of --schema, --migrations' });
+  }
+  const sources = args.migrations !== undefined ? [args.migrations] : args.schema;
+  if (sources?.length) {
+    const onLayout = (line: string) => context.err(`pgconform: ${line}`);
+    const files = args.migrations !== undefined ? await readMigrations(args.migrations, { onLayout }) : await readSources(sources, { onLayout });
     const provider = providerOf(args, context);
     const server = await provider.start();
     try {
@@ -36,10 +43,10 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
     } finally {
       await server.stop();
     }
-    from = args.schema.join(', ');
+    from = sources.join(', ');
     // Paths on disk become the configuration's schema, relative to it; a git revision is not a path run can read.
-    const onDisk = args.schema.filter((source) => existsSync(resolve(source)));
-    schema = onDisk.length === args.schema.length ? onDisk.map((source) => configPath(out, source)) : undefined;
+    const onDisk = sources.filter((source) => existsSync(resolve(source)));
+    schema = onDisk.length === sources.length ? onDisk.map((source) => configPath(out, source)) : undefined;
   } else {
     if (args.docker || args.pgVersion) throw new KitError('usage', '--docker and --pg-version build a --schema, and no --schema was given', { fix: 'add --schema <files>, or read a live database with --url' });
     const url = args.url || process.env.DATABASE_URL;
