@@ -1,4 +1,5 @@
 import type { CatalogIndex, CatalogTable } from '../catalog/catalog.ts';
+import { identifiersIn } from '../catalog/definition-text.ts';
 import { fromPredicate, type PoolBinding } from '../config/rule-binding.ts';
 import { evaluate, predicateColumns, type Predicate } from '../rules/predicate.ts';
 import type { Value } from '../rules/rule.ts';
@@ -49,14 +50,26 @@ export function inferUniqueRules(
     if (sources.length === 0 && scopes.length === 0) continue;
     const problems: string[] = [];
     const placeholders: Record<string, unknown>[] = [];
+    const unread: CatalogIndex[] = [];
     for (const index of sources) {
       const read = readScope(facts, table, index);
       if ('problem' in read) {
         problems.push(read.problem);
         placeholders.push({ name: index.name, key: index.keys, where: `TODO: ${index.predicate ?? index.definition}` });
+        unread.push(index);
       } else scopes.push(read);
     }
     if (scopes.length === 0 && placeholders.length === 0) continue;
+    // Demands init cannot read on columns the readable ones never name (an overlap exclusion next to a unique
+    // external id) become a draft of their own: the readable ones still run, and a row the other object
+    // refuses is a generator gap there, since that object enforces nothing their rule states.
+    if (scopes.length > 0 && unread.length > 0 && unread.every((index) => apart(facts, table, index, scopes))) {
+      const aside = `${unread.map((index) => index.name).join(', ')} (a draft of its own) may refuse rows this rule generates: such a row is counted as a generator gap, not judged.`;
+      const rule = buildRule(facts, table, scopes, [], [], ids, consumed);
+      rules.push({ ...rule, comment: [...rule.comment, aside] });
+      rules.push(buildRule(facts, table, [], placeholders, problems, ids, consumed));
+      continue;
+    }
     rules.push(buildRule(facts, table, scopes, placeholders, problems, ids, consumed));
   }
   return { rules, notes };
@@ -379,6 +392,13 @@ export function otherKeysOf(
   }
   const comment = unread.length ? [`Other unique indexes init cannot read may reject generated rows (reported as over-restrictive): ${unread.join('; ')}.`] : [];
   return { keys, comment };
+}
+
+/** Whether an index names none of the columns the scopes' keys and predicates name. */
+function apart(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex, scopes: readonly ReadScope[]): boolean {
+  const named = new Set(scopes.flatMap((s) => [...s.key, ...(s.where ? predicateColumns(s.where) : [])]));
+  const columns = [...identifiersIn(`${index.definition} ${index.keys.join(' ')}`)].filter((name) => facts.column(table, name));
+  return columns.length > 0 && columns.every((column) => !named.has(column));
 }
 
 /** A key part that is a constant (true, 1, 'x'): the same in every row. */

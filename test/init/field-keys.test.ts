@@ -95,6 +95,15 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_open_dedup ON alerts (service, lower(coalesce(dedup_key, ''))) WHERE state <> 'resolved';
 CREATE TABLE resources (id bigint PRIMARY KEY, name text NOT NULL, tags jsonb NOT NULL DEFAULT '{}');
 CREATE UNIQUE INDEX resources_owner_name ON resources (lower(coalesce(tags ->> 'owner', '')), name);
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE bookings (
+  id bigint PRIMARY KEY,
+  room integer NOT NULL,
+  during tstzrange NOT NULL,
+  ref text,
+  CONSTRAINT bookings_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&)
+);
+CREATE UNIQUE INDEX bookings_ref ON bookings (ref);
 `;
 
 /** Each key object, the table its rule is on, and the statement that drops it (the broken design). */
@@ -115,6 +124,8 @@ const KEYS: ReadonlyArray<{ object: string; table: string; drop: string }> = [
   // Without coalesce() two open alerts without a dedup key no longer collide: the NULL slips through.
   { object: 'alerts_open_dedup', table: 'alerts', drop: "DROP INDEX alerts_open_dedup; CREATE UNIQUE INDEX alerts_open_dedup ON alerts (service, lower(dedup_key)) WHERE state <> 'resolved'" },
   { object: 'resources_owner_name', table: 'resources', drop: 'DROP INDEX resources_owner_name' },
+  // The unique ref runs although the overlap exclusion of the same table is a draft of its own.
+  { object: 'bookings_ref', table: 'bookings', drop: 'DROP INDEX bookings_ref' },
   // Case-sensitive: 'Owner 1' and 'OWNER 1' no longer collide.
   { object: 'resources_owner_name', table: 'resources', drop: "DROP INDEX resources_owner_name; CREATE UNIQUE INDEX resources_owner_name ON resources (coalesce(tags ->> 'owner', ''), name)" },
 ];
@@ -176,6 +187,8 @@ describe.each(testServers())('init on the keys of real schemas, part two ($name)
     expect(alerts.unique[0]?.expressions?.dedup_key).toMatch(/lower\(COALESCE\(dedup_key, ''(::text)?\)\)/);
     expect(Object.keys(alerts.columns)).toContain('resolved_at');
     expect(alerts.otherChecks?.map((c) => c.name)).toContain('alerts_resolved_consistent');
+    const overlap = proposal.rules.find((r) => r.kind === 'draft' && JSON.stringify(r.draft).includes('bookings_no_overlap'));
+    expect(overlap?.kind === 'draft' && overlap.reason).toMatch(/compares with &&/);
     const resources = ruleNaming('resources_owner_name', 'resources').binding as { columns: Record<string, { values: string[] }> };
     expect(resources.columns.tags?.values).toContainEqual('{}');
   });
