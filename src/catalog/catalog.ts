@@ -8,8 +8,10 @@ export interface CatalogColumn {
   readonly notNull: boolean;
   /** The default expression (pg_get_expr), if any. */
   readonly default: string | null;
-  /** True for identity and serial columns: the server fills them in. */
+  /** True for identity and serial columns and stored generated columns: the server fills them in. */
   readonly generated: boolean;
+  /** For a stored generated column (GENERATED ALWAYS AS (…) STORED): its expression, which `default` holds too. */
+  readonly generatedAs?: string;
   /** The labels of an enum column, in order. */
   readonly enumLabels?: readonly string[];
   /** For a column of a domain: the domain's base type (format_type) and its CHECK constraints. */
@@ -98,7 +100,8 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
                        'type', format_type(a.atttypid, a.atttypmod),
                        'notNull', a.attnotnull,
                        'default', pg_get_expr(d.adbin, d.adrelid),
-                       'generated', a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
+                       'generated', a.attidentity <> '' OR a.attgenerated <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
+                       'generatedAs', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                        'enumLabels', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid),
                        'domain', (SELECT json_build_object('baseType', format_type(t.typbasetype, t.typtypmod),
                                     'checks', coalesce((SELECT json_agg(pg_get_constraintdef(dc.oid)) FROM pg_constraint dc WHERE dc.contypid = t.oid), '[]'))
@@ -130,7 +133,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
            (SELECT con.conname::text FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('u', 'p', 'x') LIMIT 1) AS constraint
       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NAMESPACE}
+     WHERE ${USER_NAMESPACE} AND NOT c.relispartition
      ORDER BY 2, 1`);
 
   const constraints = await client.query<{
@@ -148,6 +151,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
                                 WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END AS on_delete
       FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
      WHERE ${USER_NAMESPACE} AND con.conrelid <> 0
+       AND NOT EXISTS (SELECT FROM pg_class p WHERE p.oid = con.conrelid AND p.relispartition)
      ORDER BY 2, 1`);
 
   const triggers = await client.query<{
@@ -159,7 +163,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
            t.tgfoid::regproc::text AS function, pg_get_functiondef(t.tgfoid) AS function_definition, p.prosrc AS function_body
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_proc p ON p.oid = t.tgfoid
-     WHERE ${USER_NAMESPACE} AND NOT t.tgisinternal
+     WHERE ${USER_NAMESPACE} AND NOT t.tgisinternal AND NOT c.relispartition
      ORDER BY 2, 1`);
 
   return {
@@ -167,7 +171,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
       schema: row.schema,
       name: row.name,
       qualified: row.qualified,
-      columns: row.columns.map((column) => ({ ...column, enumLabels: column.enumLabels ?? undefined, domain: column.domain ?? undefined })),
+      columns: row.columns.map((column) => ({ ...column, enumLabels: column.enumLabels ?? undefined, domain: column.domain ?? undefined, generatedAs: column.generatedAs ?? undefined })),
       primaryKey: row.primary_key ?? [],
     })),
     indexes: indexes.rows.map((row) => ({

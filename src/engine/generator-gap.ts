@@ -211,7 +211,7 @@ function statedColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> |
   // A generated column computed from stated columns (a scope key under a plain unique) states the rule too.
   for (const [qualified, names] of stated) {
     for (const column of findTable(catalog, qualified)?.columns ?? []) {
-      if (!column.generated && column.default && [...names].some((name) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(column.default!))) names.add(column.name);
+      if ((column.generatedAs || !column.generated) && column.default && [...names].some((name) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(column.default!))) names.add(column.name);
     }
   }
   return stated.size > 0 ? stated : undefined;

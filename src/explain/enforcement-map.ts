@@ -198,7 +198,7 @@ function ruleColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> {
   for (const [qualified, names] of columns) {
     const table = findTable(catalog, qualified);
     for (const column of table?.columns ?? []) {
-      if (!column.generated && mentioned([...names], column.default).length > 0) names.add(column.name);
+      if ((column.generatedAs || !column.generated) && mentioned([...names], column.default).length > 0) names.add(column.name);
     }
   }
   return columns;

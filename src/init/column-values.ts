@@ -72,8 +72,12 @@ export function idMember(pool: Extract<PoolBinding, { ids: string }>, index: num
  * when the key folds case), short strings, numbers. Undefined for a type init cannot write.
  */
 export function keyPool(name: string, count: number, column: CatalogColumn, fold = false): PoolBinding | undefined {
+  const accepted = (pool: PoolBinding | undefined) => pool && poolValues(pool).every((v) => domainAccepts(column, v));
   const pool = plainKeyPool(name, count, column, fold);
-  return pool && poolValues(pool).every((v) => domainAccepts(column, v)) ? pool : undefined;
+  if (accepted(pool)) return pool;
+  // A text domain whose pattern plain names do not match may be an e-mail address under another name.
+  const emails: PoolBinding = fold ? { emails: count, seed: 3, caseVariants: true } : { emails: count, seed: 3 };
+  return typeClass(column) === 'text' && fits(column, emails) && accepted(emails) ? emails : undefined;
 }
 
 function plainKeyPool(name: string, count: number, column: CatalogColumn, fold: boolean): PoolBinding | undefined {
@@ -240,10 +244,21 @@ function domainAccepts(column: CatalogColumn, value: Value): boolean {
       continue;
     }
     if (/^VALUE\s*(<>|!=)\s*''$/i.test(body) && typeof value === 'string' && value !== '') continue;
+    // A pattern (VALUE ~ '^[^@]+@[^@]+$'): the common ones read the same in JavaScript; one that does not compile is a refusal.
+    const pattern = /^VALUE\s*(~\*?)\s*'((?:[^']|'')*)'$/i.exec(check.replace(/^CHECK\s*\(\s*\(?/i, '').replace(/\)?\s*\)$/, '').replace(/::[\w ]+/g, '').trim());
+    if (pattern && typeof value === 'string' && matches(pattern[2]!.replace(/''/g, "'"), pattern[1] === '~*', value)) continue;
     if (/^VALUE IS NOT NULL$/i.test(body)) continue;
     return false;
   }
   return true;
+}
+
+function matches(source: string, caseInsensitive: boolean, value: string): boolean {
+  try {
+    return new RegExp(source, caseInsensitive ? 'i' : '').test(value);
+  } catch {
+    return false;
+  }
 }
 
 function compareNumbers(a: number, op: string, b: number): boolean {

@@ -185,12 +185,13 @@ export function primaryKeyOf(
     return { columns };
   }
   const key = facts.column(table, address[0]!)!;
+  // An identity column has no default expression; a serial one does (nextval) and takes explicit values anyway.
+  const overriding = key.generated && key.default === null ? { overridingSystemValue: true } : {};
   const taken = given.get(key.name);
-  if (taken) return { column: key.name, pool: taken.binding };
+  if (taken) return { column: key.name, pool: taken.binding, ...overriding };
   const pool = idPoolFor(singular(table.name), count, key) ?? keyPool(singular(table.name), count, key);
   if (!pool) return { problem: `${table.name}'s key ${key.name} is of type ${key.type}, for which init has no values` };
-  // An identity column has no default expression; a serial one does (nextval) and takes explicit values anyway.
-  return { column: key.name, pool, ...(key.generated && key.default === null ? { overridingSystemValue: true } : {}) };
+  return { column: key.name, pool, ...overriding };
 }
 
 /** The key columns of a key binding. */

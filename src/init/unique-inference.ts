@@ -301,6 +301,15 @@ function readScope(facts: CatalogFacts, table: CatalogTable, index: CatalogIndex
   for (const part of index.keys) {
     // PostgreSQL prints a column whose name it must quote ("position", "order") with its quotes.
     const column = /^"((?:[^"]|"")+)"$/.exec(part)?.[1]?.replace(/""/g, '"') ?? part;
+    // A stored generated column (slug AS (lower(name))) is written through its source: its expression is the key part.
+    const generatedAs = facts.column(table, column)?.generatedAs;
+    const source = generatedAs ? parseKeyExpression(generatedAs) : undefined;
+    if (source?.ok && facts.column(table, source.expression.column) && !key.includes(source.expression.column)) {
+      key.push(source.expression.column);
+      expressions[source.expression.column] = generatedAs!;
+      continue;
+    }
+    if (generatedAs) return { problem: `${object} has the generated column ${column} (${generatedAs}) in its key, which scoped-unique does not express${source && !source.ok ? ` (${source.reason})` : ''}` };
     if (facts.column(table, column)) {
       key.push(column);
       continue;
