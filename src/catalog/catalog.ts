@@ -133,7 +133,7 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
            (SELECT con.conname::text FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('u', 'p', 'x') LIMIT 1) AS constraint
       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_NAMESPACE} AND NOT c.relispartition
+     WHERE ${USER_NAMESPACE} AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      ORDER BY 2, 1`);
 
   const constraints = await client.query<{
@@ -225,10 +225,14 @@ export async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
  * `schema.name`; regclass's quoted form is accepted too.
  */
 export function findTable(catalog: Catalog, name: string): CatalogTable | undefined {
+  // regclass's own text first (unique); a bare name is the table on the search path before one of another
+  // schema (public.users before auth.users), as PostgreSQL resolves it.
+  const bare = catalog.tables.filter((t) => t.name === name);
   return (
+    catalog.tables.find((t) => t.qualified === name) ??
     catalog.tables.find((t) => `${t.schema}.${t.name}` === name) ??
-    catalog.tables.find((t) => t.name === name) ??
-    catalog.tables.find((t) => t.qualified === name)
+    bare.find((t) => !t.qualified.includes('.')) ??
+    bare[0]
   );
 }
 

@@ -189,7 +189,10 @@ export function primaryKeyOf(
   const overriding = key.generated && key.default === null ? { overridingSystemValue: true } : {};
   const taken = given.get(key.name);
   if (taken) return { column: key.name, pool: taken.binding, ...overriding };
-  const pool = idPoolFor(singular(table.name), count, key) ?? keyPool(singular(table.name), count, key);
+  // A key that is also a foreign key (profiles.id → auth.users.id, one-to-one) takes its parent's ids, which setup creates.
+  const reference = facts.reference(table, key.name);
+  const parentIds = reference && reference.parent !== table ? keyColumnPool(facts, table, key, count)?.binding : undefined;
+  const pool = parentIds ?? idPoolFor(singular(table.name), count, key) ?? keyPool(singular(table.name), count, key);
   if (!pool) return { problem: `${table.name}'s key ${key.name} is of type ${key.type}, for which init has no values` };
   return { column: key.name, pool, ...overriding };
 }
@@ -460,6 +463,7 @@ export function rowShapeOf(facts: CatalogFacts, table: CatalogTable, pools: Read
   // The parents of a composite key's columns are planned as those of the rule's columns.
   const planned = new Map(pools);
   if ('columns' in primaryKey) for (const [c, binding] of Object.entries(primaryKey.columns)) if (!planned.has(c)) planned.set(c, columnPool(binding));
+  if ('column' in primaryKey && facts.reference(table, primaryKey.column) && !planned.has(primaryKey.column)) planned.set(primaryKey.column, columnPool(primaryKey.pool));
   for (const binding of 'columns' in primaryKey ? Object.values(primaryKey.columns) : []) for (const name of boundPoolNames([binding])) boundPools.add(name);
   problems.push(...planParents(facts, table, planned, plan));
   const taken = new Set([...pools.keys(), ...keyColumns]);
