@@ -1,5 +1,7 @@
 // The behavioural diff on real servers: seed 004's fix reported in the domain's words, the reverse
 // change reported as a regression by the CLI (exit 1), and bad input as one line (exit 2).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StartedServer } from '../../src/db/provider.ts';
@@ -54,6 +56,18 @@ describe('pgconform diff', () => {
     expect(run.stdout).toContain('regression: rejects what the rule allows: a primary in a second organization');
     // Every other built-in rule lacks its tables in these schemas: skipped, in one line.
     expect(run.stdout).toMatch(/skipped, their tables are not in both schemas: .*one-pending-request/);
+  });
+
+  it('exits 2 when it compared no rule, rather than "no regression in 0 rules"', async () => {
+    // None of the built-in rules has its tables in this schema: every rule is skipped.
+    const schema = join(mkdtempSync(join(tmpdir(), 'pgconform-diff-')), 'unrelated.sql');
+    writeFileSync(schema, 'CREATE TABLE unrelated (id int PRIMARY KEY);\n');
+    const run = await pgconform(['diff', '--before', schema, '--after', schema, '--url', inject('embeddedUrl'), '--runs', '10', '--quiet']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/pgconform: diff compared no rule \(\d+ skipped: their tables or columns are not in both schemas\)/);
+    // Named, a rule that cannot be compared is an error of its own (exit 2).
+    const named = await pgconform(['diff', '--before', schema, '--after', schema, '--url', inject('embeddedUrl'), '--runs', '10', '--quiet', 'one-primary-provider']);
+    expect(named.code).toBe(2);
   });
 
   it('exits 2 with one line for a source that does not exist', async () => {

@@ -84,7 +84,14 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
     ].filter(Boolean);
     context.out(`${verdicts.join('; ')} (seed ${seed})`);
   }
-  return regressions.length > 0 || unsafe.length > 0 ? ExitCode.RuleFailed : ExitCode.Pass;
+  if (regressions.length > 0 || unsafe.length > 0) return ExitCode.RuleFailed;
+  // A gate that compared nothing proves nothing: every rule was skipped (its tables or columns are not in both schemas).
+  if ((diff?.rules.length ?? 0) + migrations.length === 0) {
+    const skipped = diff?.skipped.length ?? specs.length;
+    context.err(`pgconform: diff compared no rule (${skipped} skipped: their tables or columns are not in both schemas) (fix: check --before and --after, or name the rules to compare)`);
+    return ExitCode.BadInput;
+  }
+  return ExitCode.Pass;
 }
 
 function rules(n: number): string {
