@@ -4,6 +4,7 @@ import type { BehaviourChange, ChangeExample, Judged, RuleDiff } from './behavio
 import type { SchemaDiff } from './diff-schemas.ts';
 import type { Direction } from './divergence.ts';
 import { eventsByStep } from './divergence.ts';
+import { schemaSummary } from '../source/schema-summary.ts';
 
 const KIND: Record<Direction, Record<Judged, string>> = {
   'newly-accepted': {
@@ -23,7 +24,7 @@ const CONTEXT_STEPS = 12;
 
 /** A schema diff as console lines: per rule the verdicts, the sentence, and every kind of change with its example. */
 export function diffLines(diff: SchemaDiff): string[] {
-  const lines = [`before: ${diff.before.map(displayPath).join(', ')}`, `after:  ${diff.after.map(displayPath).join(', ')}`];
+  const lines = [`before: ${schemaSummary(diff.before.map(displayPath))}`, `after:  ${schemaSummary(diff.after.map(displayPath))}`];
   for (const rule of diff.rules) lines.push('', ...ruleDiffLines(rule));
   const absent = diff.skipped.filter((skip) => skip.kind === 'no-tables').map((skip) => skip.ruleId);
   if (absent.length > 0) lines.push('', `skipped, their tables are not in both schemas: ${absent.join(', ')}`);

@@ -2,6 +2,7 @@ import { timeline } from '../report/timeline.ts';
 import { displayPath } from '../spec/loader.ts';
 import type { MappedObject } from './enforcement-map.ts';
 import type { Explanation, RuleExplanation } from './explanation.ts';
+import { schemaArguments, schemaSummary } from '../source/schema-summary.ts';
 
 /** The explanation as console text: per rule its enforcing objects, related ones, fragilities, and the run's verdict. */
 export function explanationLines(explanation: Explanation): string[] {
@@ -21,7 +22,7 @@ export function explanationLines(explanation: Explanation): string[] {
 }
 
 function ruleLines(rule: RuleExplanation): string[] {
-  const lines = [`${rule.id} — ${rule.title} (${rule.source})`, `  schema: ${rule.schema.map(displayPath).join(', ')}`];
+  const lines = [`${rule.id} — ${rule.title} (${rule.source})`, `  schema: ${schemaSummary(rule.schema.map(displayPath))}`];
   const enforcing = rule.map.objects.filter((o) => o.enforces);
   const related = rule.map.objects.filter((o) => !o.enforces);
   lines.push(enforcing.length > 0 ? '  enforced by:' : '  enforced by: nothing');
@@ -42,7 +43,7 @@ function ruleLines(rule: RuleExplanation): string[] {
   if (c) {
     for (const line of timeline(c.history, { highlight: c.atEvent })) lines.push(`    ${line}`);
     for (const row of (c.offendingRows ?? []).slice(0, 5)) lines.push(`    offending: ${JSON.stringify(row)}`);
-    lines.push(`    replay: pgconform run ${rule.id} --schema ${rule.schema.map(displayPath).join(' ')} --seed ${c.seed}${c.path ? ` --path ${c.path}` : ''}`);
+    lines.push(`    replay: pgconform run ${rule.id} --schema ${schemaArguments(rule.schema.map(displayPath))} --seed ${c.seed}${c.path ? ` --path ${c.path}` : ''}`);
   }
   return lines;
 }

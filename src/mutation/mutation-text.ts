@@ -1,5 +1,6 @@
 import { displayPath } from '../spec/loader.ts';
 import type { MutantResult, MutationResult, RuleMutation } from './mutation-run.ts';
+import { schemaSummary } from '../source/schema-summary.ts';
 
 /** A mutation run as console lines: a table of scores per rule, then each rule's mutants with what became of them. */
 export function mutationLines(result: MutationResult): string[] {
@@ -21,7 +22,7 @@ export function mutationLines(result: MutationResult): string[] {
 
 /** One rule's mutants: killed ones in a line each, survivors with their class, explanation and example. */
 export function ruleLines(rule: RuleMutation): string[] {
-  const lines = [`${rule.ruleId} — ${rule.title} (${rule.schema.map(displayPath).join(', ')})`];
+  const lines = [`${rule.ruleId} — ${rule.title} (${schemaSummary(rule.schema.map(displayPath))})`];
   if (rule.baseline.verdict !== 'pass') {
     lines.push(
       `  the rule fails on the original schema (${rule.baseline.verdict}): its mutants are not scored; fix the schema or the spec first (pgconform run ${rule.ruleId} shows the counterexample)`,

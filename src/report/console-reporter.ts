@@ -6,6 +6,7 @@ import type { Reporter, ReporterContext } from './reporter.ts';
 import type { ReportDocument } from './report-document.ts';
 import { gapLines } from './gap-text.ts';
 import { timeline } from './timeline.ts';
+import { schemaSummary } from '../source/schema-summary.ts';
 
 const MARK: Record<string, string> = { pass: 'PASS', violation: 'VIOLATION', 'over-restrictive': 'OVER-RESTRICTIVE', error: 'ERROR' };
 
@@ -82,7 +83,7 @@ export class ConsoleReporter implements Reporter {
         for (const line of gaps.slice(1)) out(`  ${line}`);
         if (!c) continue;
         out('');
-        out(`${MARK[c.kind]}: ${rule.id} — ${rule.title} [${check.isolation}], schema ${rule.schema.join(', ')}`);
+        out(`${MARK[c.kind]}: ${rule.id} — ${rule.title} [${check.isolation}], schema ${schemaSummary(rule.schema)}`);
         out(
           c.kind === 'violation'
             ? `  a committed state breaks the rule after step ${(c.atEvent ?? 0) + 1}:`

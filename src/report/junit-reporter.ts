@@ -3,6 +3,7 @@ import { writeReportFile, type Reporter, type ReporterContext } from './reporter
 import type { ReportDocument } from './report-document.ts';
 import { gapLines } from './gap-text.ts';
 import { timeline } from './timeline.ts';
+import { schemaSummary } from '../source/schema-summary.ts';
 
 type Rule = ReportDocument['rules'][number];
 type Check = Rule['checks'][number];
@@ -103,7 +104,7 @@ function headline(check: Check): string {
 
 /** The counterexample as plain text: the same timeline, rows and replay command the console prints. */
 function failureText(rule: Rule, check: Check): string {
-  const lines = [`${rule.id} — ${rule.title} [${check.isolation}]`, `schema: ${rule.schema.join(', ')}`];
+  const lines = [`${rule.id} — ${rule.title} [${check.isolation}]`, `schema: ${schemaSummary(rule.schema)}`];
   if (check.error) lines.push(`error: ${check.error}`);
   const failedCells = check.truthTable?.rows.filter((row) => !row.ok) ?? [];
   if (failedCells.length > 0) {

@@ -2,6 +2,7 @@ import type { RuleCheck } from '../engine/rule-check.ts';
 import { timeline } from '../report/timeline.ts';
 import type { Rule } from '../rules/rule.ts';
 import { displayPath } from '../spec/loader.ts';
+import { schemaSummary } from '../source/schema-summary.ts';
 
 const MAX_ROWS = 10;
 
@@ -10,7 +11,7 @@ const MAX_ROWS = 10;
  * per session), the offending rows, and the options that replay exactly this search.
  */
 export function failureMessage(rule: Rule, check: RuleCheck, schema: readonly string[]): string {
-  const lines = [`${rule.id} — ${rule.title}: ${check.verdict.toUpperCase()} [${check.isolation}], schema ${schema.map(displayPath).join(', ')}`];
+  const lines = [`${rule.id} — ${rule.title}: ${check.verdict.toUpperCase()} [${check.isolation}], schema ${schemaSummary(schema.map(displayPath))}`];
   const c = check.counterexample;
   if (check.verdict === 'error' || !c) {
     lines.push(`the check could not decide: ${check.error ?? 'no counterexample was kept'}`, ...check.notes);
