@@ -164,6 +164,37 @@ export default scopedUnique({
     expect(existsSync(join(dir, 'report.json'))).toBe(true);
   });
 
+  it('replay --sql starts with the setup rows, so that psql on the schema replays the counterexample without a foreign-key error', async () => {
+    const url = inject('localUrl') || inject('embeddedUrl');
+    const dir = reportDir();
+    // A broken design of email-unique-per-tenant, whose steps refer to the tenants its setup inserts.
+    const schema = 'fixtures/email-unique-per-tenant/mutants/per-tenant-index-without-tenant-column.sql';
+    expect((await inProcess(['run', 'email-unique-per-tenant', '--schema', schema, '--url', url, '--seed', '1', '--report-dir', dir])).code).toBe(1);
+    const sql = await inProcess(['replay', join(dir, 'report.json'), '--sql']);
+    expect(sql.code, sql.stderr).toBe(0);
+    expect(sql.stdout).toMatch(/^-- setup, in any session\nINSERT INTO/m);
+    expect(sql.stdout).toMatch(/-- then the rows that break the rule:\n[\s\S]*SELECT/);
+    const script = join(dir, 'replay.sql');
+    writeFileSync(script, sql.stdout);
+    const database = `pgconform_replay_${process.pid}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${database}`);
+      const target = url.replace(/\/[^/?]*(\?|$)/, `/${database}$1`);
+      const psql = (file: string) => spawnSync('psql', ['-X', '-q', '-d', target, '-f', file], { encoding: 'utf8' });
+      expect(psql(schema).status).toBe(0);
+      const replayed = psql(script);
+      expect(replayed.status, replayed.stderr).toBe(0);
+      expect(replayed.stderr).not.toMatch(/foreign key|does not exist/);
+      // The counterexample itself shows: the refused step (over-restrictive) or the offending rows (violation).
+      expect(replayed.stderr + replayed.stdout).toMatch(/duplicate key value|\(\d+ rows?\)/);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+
   it('writes a report.json that validates against the versioned schema, and replay rejects one that does not (exit 2)', async () => {
     const dir = reportDir();
     expect((await inProcess(['run', 'one-pending-request', '--url', inject('embeddedUrl'), '--seed', '1', '--report-dir', dir])).code).toBe(1);

@@ -65,12 +65,16 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
   }
   if (args.sql) {
     for (const { rule, counterexample } of cases) {
-      context.out(`-- ${rule.id}: ${counterexample.kind}; run each step in the psql session it names, in this order`);
+      const spec = await specFor(rule);
+      context.out(`-- ${rule.id}: ${counterexample.kind}; on a database built from its schema, run the setup, then each step in the psql session it names, in this order`);
+      // The rows the steps refer to (tenants, users …): without them the first foreign key refuses the first step.
+      if (spec.rule.setup.trim()) context.out(`-- setup, in any session\n${spec.rule.setup.trim().replace(/;?$/, ';')}`);
       for (const event of counterexample.history) {
         if (event.outcome.status === 'skipped') continue;
         context.out(`-- step ${event.index + 1}, session ${event.session + 1}: ${event.label}`);
         context.out(`${inlineParams(event.sql, event.params)};`);
       }
+      context.out(`-- then the rows that break the rule:\n${invariantText(spec.rule).trim().replace(/;?$/, ';')}`);
     }
     return 0;
   }
