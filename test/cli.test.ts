@@ -221,4 +221,38 @@ export default scopedUnique({
     expect(vitest.code).toBe(0);
     expect(vitest.stdout).toMatch(/from 'vitest'/);
   });
+
+  it('exports several counterexamples as one isolation-tester spec each, into a folder, and each runs in isolationtester', async () => {
+    const url = inject('localUrl') || inject('embeddedUrl');
+    const dir = reportDir();
+    const run = await inProcess(['run', 'one-pending-request', '--url', url, '--seed', '1', '--isolation', 'read-committed', 'repeatable-read', '--report-dir', dir]);
+    expect(run.code).toBe(1);
+    // One file cannot hold two specs: the user is told to give a folder or to choose.
+    const intoFile = await inProcess(['replay', join(dir, 'report.json'), '--export', 'isolation', '--out', join(dir, 'both.spec')]);
+    expect(intoFile.code).toBe(2);
+    expect(intoFile.stderr).toMatch(/an isolation-tester spec holds one \(pass --out a folder/);
+    const folder = join(dir, 'specs') + '/';
+    expect((await inProcess(['replay', join(dir, 'report.json'), '--export', 'isolation', '--out', folder])).code).toBe(0);
+    const specs = readdirSync(folder).sort();
+    expect(specs).toEqual(['one-pending-request-read-committed.spec', 'one-pending-request-repeatable-read.spec']);
+    const tester = ['17', '16', '15'].map((v) => `/usr/lib/postgresql/${v}/lib/pgxs/src/test/isolation/isolationtester`).find((file) => existsSync(file));
+    if (!tester || !inject('localUrl')) return;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      for (const spec of specs) {
+        const database = `pgconform_iso_${process.pid}_${specs.indexOf(spec)}`;
+        await admin.query(`CREATE DATABASE ${database}`);
+        try {
+          const result = spawnSync(tester, [url.replace(/\/[^/?]*(\?|$)/, `/${database}$1`)], { input: readFileSync(join(folder, spec)), encoding: 'utf8', timeout: 60_000 });
+          expect(result.status, result.stdout + result.stderr).toBe(0);
+          expect(result.stdout).toContain('starting permutation:');
+        } finally {
+          await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+        }
+      }
+    } finally {
+      await admin.end();
+    }
+  });
 });

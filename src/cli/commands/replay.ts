@@ -1,5 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { chooseProvider } from '../../db/provider-choice.ts';
 import { readSchemaFiles } from '../../db/schema-source.ts';
 import { inlineParams, toIsolationSpec } from '../../report/export-isolation.ts';
@@ -28,10 +29,18 @@ export interface ReplayArgs {
   out?: string;
 }
 
+type ReportRule = Awaited<ReturnType<typeof readReport>>['rules'][number];
+/** One counterexample of a report, with its rule and check. */
+interface ReplayCase {
+  readonly rule: ReportRule;
+  readonly check: ReportRule['checks'][number];
+  readonly counterexample: NonNullable<ReportRule['checks'][number]['counterexample']>;
+}
+
 /** pgconform replay: executes saved counterexamples again; exit 1 when a failure reproduces. */
 export async function replayCommand(args: ReplayArgs, context: CommandContext): Promise<number> {
   const document = await readReport(args.report);
-  const cases = document.rules.flatMap((rule) =>
+  const cases: ReplayCase[] = document.rules.flatMap((rule) =>
     rule.checks
       .filter((check) => check.counterexample && (!args.rule || rule.id === args.rule) && (!args.isolation || check.isolation === args.isolation))
       .map((check) => ({ rule, check, counterexample: check.counterexample! })),
@@ -41,6 +50,7 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
       fix: `rules with one: ${document.rules.filter((r) => r.checks.some((c) => c.counterexample)).map((r) => r.id).join(', ') || 'none'}`,
     });
   }
+  if (args.export === 'isolation' && cases.length > 1) return exportIsolationSpecs(args, cases, context);
   if (args.export) {
     const texts: string[] = [];
     for (const { rule, counterexample } of cases) {
@@ -103,4 +113,27 @@ async function specFor(rule: { id: string; specFile: string }) {
   const [spec] = (await loadSpecFile(resolve(rule.specFile))).filter((s) => s.rule.id === rule.id);
   if (!spec) throw new KitError('spec', `rule "${rule.id}" is no longer in ${rule.specFile}`, { fix: 'replay with the spec the report was made with' });
   return spec;
+}
+
+
+/**
+ * isolationtester reads one spec per file: several counterexamples go into a folder, one `<rule>-<isolation>.spec`
+ * each; without a folder to write to, the user picks one with --rule and --isolation.
+ */
+async function exportIsolationSpecs(args: ReplayArgs, cases: readonly ReplayCase[], context: CommandContext): Promise<number> {
+  const folder = args.out && (args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory())) ? args.out : undefined;
+  if (!folder) {
+    throw new KitError('usage', `the report has ${cases.length} counterexamples (${cases.map((c) => `${c.rule.id} [${c.check.isolation}]`).join(', ')}), and an isolation-tester spec holds one`, {
+      fix: 'pass --out a folder (one .spec per counterexample), or choose one with --rule and --isolation',
+    });
+  }
+  await mkdir(folder, { recursive: true });
+  for (const { rule, check, counterexample } of cases) {
+    const spec = await specFor(rule);
+    const schema = (await readSchemaFiles(rule.schema.map((p) => resolve(p)))).map((f) => f.sql).join('\n');
+    const file = join(folder, `${rule.id}-${check.isolation}.spec`);
+    await writeFile(file, toIsolationSpec(counterexample, { schema, setup: spec.rule.setup, invariant: invariantText(spec.rule), comment: [counterexample.replay] }));
+    context.err(`wrote ${file}`);
+  }
+  return 0;
 }
