@@ -331,6 +331,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
           .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
           .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
           .option('workers', { type: 'number', default: 2, describe: 'mutants checked at once' })
+          .option('all-objects', { type: 'boolean', describe: "score the mutants of every object on the rule's tables, not only of those that enforce the rule" })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where mutate.json is written' })
           .option('json', { type: 'boolean', describe: 'print the result as JSON (the mutate.json document) instead of text' })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
@@ -353,6 +354,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
             sessions: a.sessions,
             isolation: a.isolation as IsolationLevel,
             workers: a.workers,
+            allObjects: a.allObjects,
             reportDir: a.reportDir,
             json: a.json,
             quiet: a.quiet,

@@ -14,6 +14,7 @@ import type { Rule } from '../rules/rule.ts';
 import type { LoadedSpec } from '../spec/loader.ts';
 import { deriveMutants, type Mutant, type MutantKind } from './derive-mutants.ts';
 import { changesCausedByMutant, classifySurvivor, type SurvivorClass } from './survivor.ts';
+import { objectsApart, type ApartReason } from './enforcing-objects.ts';
 
 /** What to mutate and how hard to check each mutant. */
 export interface MutationOptions {
@@ -33,6 +34,8 @@ export interface MutationOptions {
   readonly signal?: AbortSignal;
   /** Called when a check ends (progress). */
   readonly onProgress?: (line: string) => void;
+  /** Score the mutants of every object on the rule's tables, not only of those that enforce the rule. */
+  readonly allObjects?: boolean;
 }
 
 /** How one mutant fared against one rule. */
@@ -51,6 +54,8 @@ export interface MutantResult {
   readonly reason?: string;
   /** Survived: what the behaviour diff says it means. */
   readonly survivor?: SurvivorClass;
+  /** Why the mutant is not scored: its object does not enforce the rule (another rule's index, a NOT NULL …). */
+  readonly apart?: string;
   readonly durationMs: number;
 }
 
@@ -66,9 +71,11 @@ export interface RuleMutation {
   readonly killed: number;
   readonly survived: number;
   readonly notApplicable: number;
-  /** killed / (killed + survived), or null when nothing was scored. */
+  /** killed / (killed + survived) over the scored mutants (those of objects that enforce the rule), or null when none was scored. */
   readonly score: number | null;
-  /** Survivors that change behaviour the spec should state (a weak spec). */
+  /** Mutants of objects that do not enforce the rule: listed, never scored, never failing the run. */
+  readonly unscored: number;
+  /** Scored survivors that change behaviour the spec should state (a weak spec). */
   readonly weakSpec: number;
   /** Time spent on this rule's checks and diffs (its share of the run; checks overlap across workers). */
   readonly durationMs: number;
@@ -138,6 +145,8 @@ interface RuleUnderTest {
   readonly spec: LoadedSpec;
   baseline?: RuleCheck;
   mutants: Mutant[];
+  /** Why a mutant's object does not enforce the rule (see enforcing-objects.ts); undefined when it does. */
+  apart: ApartReason;
   readonly results: Map<string, MutantResult>;
   durationMs: number;
 }
@@ -162,7 +171,7 @@ async function mutateSchema(
         skipped.push({ ruleId: spec.rule.id, kind: 'no-tables', reason: missing });
         continue;
       }
-      underTest.push({ spec, mutants: [], results: new Map(), durationMs: 0 });
+      underTest.push({ spec, mutants: [], apart: () => undefined, results: new Map(), durationMs: 0 });
     }
 
     // One database of the original schema per worker, and on it an executor for the rule the worker is on:
@@ -182,7 +191,10 @@ async function mutateSchema(
           }
           rut.durationMs += performance.now() - t;
           options.onProgress?.(`${rut.spec.rule.id}: ${rut.baseline.verdict} on the original schema`);
-          if (rut.baseline.verdict === 'pass') rut.mutants = deriveMutants(catalog, rut.spec.rule);
+          if (rut.baseline.verdict === 'pass') {
+            rut.mutants = deriveMutants(catalog, rut.spec.rule);
+            if (!options.allObjects) rut.apart = objectsApart(rut.spec.rule, catalog);
+          }
         }),
         workers,
         options.signal,
@@ -327,10 +339,15 @@ function record(rut: RuleUnderTest, result: MutantResult, options: MutationOptio
 
 function summarize(rut: RuleUnderTest, files: readonly SchemaFile[]): RuleMutation {
   // Results in the order the mutants were derived (object by object), not the order they finished.
-  const mutants = rut.mutants.map((m) => rut.results.get(m.name)).filter((r): r is MutantResult => r !== undefined);
+  const mutants = rut.mutants.flatMap((m) => {
+    const result = rut.results.get(m.name);
+    const apart = rut.apart(m.object);
+    return result ? [apart === undefined ? result : { ...result, apart }] : [];
+  });
   const count = (status: MutantStatus) => mutants.filter((m) => m.status === status).length;
-  const killed = count('killed');
-  const survived = count('survived');
+  const scored = mutants.filter((m) => m.apart === undefined);
+  const killedScored = scored.filter((m) => m.status === 'killed').length;
+  const survivedScored = scored.filter((m) => m.status === 'survived').length;
   const baseline = rut.baseline!;
   return {
     ruleId: rut.spec.rule.id,
@@ -343,11 +360,12 @@ function summarize(rut: RuleUnderTest, files: readonly SchemaFile[]): RuleMutati
       notes: baseline.notes,
     },
     mutants,
-    killed,
-    survived,
+    killed: count('killed'),
+    survived: count('survived'),
     notApplicable: count('not-applicable'),
-    score: killed + survived > 0 ? killed / (killed + survived) : null,
-    weakSpec: mutants.filter((m) => m.survivor?.kind === 'weak-spec').length,
+    score: killedScored + survivedScored > 0 ? killedScored / (killedScored + survivedScored) : null,
+    unscored: mutants.length - scored.length,
+    weakSpec: scored.filter((m) => m.survivor?.kind === 'weak-spec').length,
     durationMs: Math.round(rut.durationMs),
   };
 }

@@ -9,7 +9,7 @@ export function mutationLines(result: MutationResult): string[] {
     `${'rule'.padEnd(width)}  killed  survived  n/a  score`,
     ...result.rules.map((rule) =>
       rule.baseline.verdict === 'pass'
-        ? `${rule.ruleId.padEnd(width)}  ${String(rule.killed).padStart(6)}  ${String(rule.survived).padStart(8)}  ${String(rule.notApplicable).padStart(3)}  ${score(rule)}`
+        ? `${rule.ruleId.padEnd(width)}  ${String(rule.killed).padStart(6)}  ${String(rule.survived).padStart(8)}  ${String(rule.notApplicable).padStart(3)}  ${score(rule)}${rule.unscored ? `  (${rule.unscored} of objects that do not enforce it, not scored)` : ''}`
         : `${rule.ruleId.padEnd(width)}  fails on the original schema (${rule.baseline.verdict}): not scored`,
     ),
   ];
@@ -30,7 +30,12 @@ export function ruleLines(rule: RuleMutation): string[] {
     return lines;
   }
   if (rule.mutants.length === 0) lines.push('  no object of the schema touches the rule\'s tables: nothing to mutate');
-  for (const mutant of rule.mutants) lines.push(...mutantLines(mutant));
+  for (const mutant of rule.mutants.filter((m) => m.apart === undefined)) lines.push(...mutantLines(mutant));
+  const apart = rule.mutants.filter((m) => m.apart !== undefined);
+  if (apart.length > 0) {
+    lines.push(`  not scored, their objects do not enforce this rule (--all-objects scores them):`);
+    for (const mutant of apart) lines.push(`    ${mutant.status.padEnd(14)} ${mutant.name}: ${mutant.apart}`);
+  }
   return lines;
 }
 

@@ -45,7 +45,11 @@ describe('pgconform mutate', () => {
       expect(byName.get(name)?.status, name).toBe('killed');
     }
     expect(rule.weakSpec).toBe(1);
-    expect(rule.score).toBe(rule.killed / (rule.killed + rule.survived));
+    // The score counts the mutants of objects that enforce the rule; the others are listed apart.
+    const scored = rule.mutants.filter((m) => m.apart === undefined);
+    const [scoredKilled, scoredSurvived] = (['killed', 'survived'] as const).map((status) => scored.filter((m) => m.status === status).length);
+    expect(rule.score).toBeCloseTo(scoredKilled! / (scoredKilled! + scoredSurvived!));
+    expect(rule.unscored).toBe(rule.mutants.length - scored.length);
   });
 
   it('exits 2 with one line for an unknown rule id, a bad option value, and a schema that does not apply', async () => {

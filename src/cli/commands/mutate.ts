@@ -19,6 +19,8 @@ export interface MutateArgs extends RuleSelectionArgs, ServerArgs {
   sessions: number;
   isolation: IsolationLevel;
   workers: number;
+  /** Score every object's mutants (default: only those of objects that enforce the rule). */
+  allObjects?: boolean;
   reportDir: string;
   json?: boolean;
   quiet?: boolean;
@@ -55,6 +57,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
       seed,
       shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions },
       workers: args.workers,
+      allObjects: args.allObjects,
       signal: interrupt.signal,
       onProgress: progress,
     });
