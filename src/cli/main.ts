@@ -247,8 +247,9 @@ export async function main(argv: string[], output: CommandContext = processOutpu
           .option('after', { type: 'string', describe: 'schema source to compare with --before' })
           .option('migration', { type: 'string', describe: 'a migration .sql file applied to a --before database holding generated data' })
           .option('down', { type: 'string', describe: 'its down migration: must restore the previous behaviour' })
-          .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
-          .option('json', { type: 'boolean', describe: 'print the result as JSON instead of text' })
+          .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'], describe: 'isolation levels, each rule compared at each' })
+          .option('report-dir', { type: 'string', describe: 'write diff.json, diff.md (appended to $GITHUB_STEP_SUMMARY when set) and junit.xml there' })
+          .option('json', { type: 'boolean', describe: 'print the diff.json document instead of text' })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
             checkSearchOptions(a);
@@ -268,9 +269,10 @@ export async function main(argv: string[], output: CommandContext = processOutpu
             pgVersion: a.pgVersion,
             runs: a.runs,
             seed: a.seed,
-            isolation: a.isolation as IsolationLevel,
+            isolation: a.isolation as IsolationLevel[],
             sessions: a.sessions,
             json: a.json,
+            reportDir: a.reportDir,
             quiet: a.quiet,
             debug: a.debug,
             specsDir: a.specsDir,

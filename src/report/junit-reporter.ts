@@ -131,7 +131,7 @@ function antTimestamp(iso: string): string {
 }
 
 /** Escapes text for XML content and attributes, drops characters XML 1.0 forbids, and hides passwords. */
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return (
     redactUrl(text)
       .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')

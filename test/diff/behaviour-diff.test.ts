@@ -1,11 +1,12 @@
 // The behavioural diff on real servers: seed 004's fix reported in the domain's words, the reverse
 // change reported as a regression by the CLI (exit 1), and bad input as one line (exit 2).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StartedServer } from '../../src/db/provider.ts';
 import { UrlProvider } from '../../src/db/url-provider.ts';
+import { diffDocumentSchema } from '../../src/diff/diff-document.ts';
 import { diffSchemas } from '../../src/diff/diff-schemas.ts';
 import { stepCount } from '../../src/engine/scenario.ts';
 import { readSource } from '../../src/source/read-source.ts';
@@ -19,6 +20,7 @@ const specs = await loadSpecFile(join(ROOT, 'specs', 'one-primary-provider.ts'))
 
 // The fixture paths are relative to the kit's folder, as a user's would be to their project's.
 const pgconform = (args: string[]) => inProcess(args, { cwd: ROOT });
+const inProcessWithEnv = (args: string[], env: Record<string, string>) => inProcess(args, { cwd: ROOT, env });
 
 describe('pgconform diff', () => {
   let server: StartedServer;
@@ -56,6 +58,30 @@ describe('pgconform diff', () => {
     expect(run.stdout).toContain('regression: rejects what the rule allows: a primary in a second organization');
     // Every other built-in rule lacks its tables in these schemas: skipped, in one line.
     expect(run.stdout).toMatch(/skipped, their tables are not in both schemas: .*one-pending-request/);
+  });
+
+  it('writes diff.json (versioned, validated), diff.md (verdict first, evidence collapsed, appended to the step summary) and junit.xml, at several isolation levels', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-diff-'));
+    const summary = join(dir, 'step-summary.md');
+    writeFileSync(summary, '# earlier step\n');
+    const run = await inProcessWithEnv(
+      ['diff', '--before', REFERENCE, '--after', SEED_004, '--url', inject('embeddedUrl'), '--runs', '60', '--seed', '3', '--quiet', '--isolation', 'read-committed', 'repeatable-read', '--report-dir', join(dir, 'reports'), 'one-primary-provider'],
+      { GITHUB_STEP_SUMMARY: summary },
+    );
+    expect(run.code, run.stderr).toBe(1);
+    // The verdict and one line per rule and level come first; the evidence after them.
+    expect(run.stdout.split('\n')[0]).toMatch(/^regression in 2 of 2 rule checks \(seed 3\)$/);
+    expect(run.stdout.split('\n').slice(1, 3)).toEqual([expect.stringMatching(/^ {2}REGRESSION one-primary-provider \[read-committed\]: /), expect.stringMatching(/^ {2}REGRESSION one-primary-provider \[repeatable-read\]: /)]);
+    const document = diffDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'reports', 'diff.json'), 'utf8')));
+    expect(document.schemaVersion).toBe(1);
+    expect(document.verdict).toBe('regression');
+    expect(document.rules.map((r) => r.isolation)).toEqual(['read-committed', 'repeatable-read']);
+    const markdown = readFileSync(join(dir, 'reports', 'diff.md'), 'utf8');
+    expect(markdown).toMatch(/^## pgconform diff: regression in 2 of 2 rule checks\n/);
+    expect(markdown.indexOf('| ❌ one-primary-provider')).toBeLessThan(markdown.indexOf('<details>'));
+    expect(readFileSync(summary, 'utf8')).toBe(`# earlier step\n${markdown}\n`);
+    const junit = readFileSync(join(dir, 'reports', 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="pgconform diff" tests="2" failures="2"/);
   });
 
   it('exits 2 when it compared no rule, rather than "no regression in 0 rules"', async () => {

@@ -13,6 +13,9 @@ import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
+import { diffDocument } from '../../diff/diff-document.ts';
+import { diffVerdictLine, writeDiffReports } from '../../diff/diff-reports.ts';
+import { resolve } from 'node:path';
 
 /** Arguments of `pgconform diff`. */
 export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
@@ -22,10 +25,13 @@ export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
   down?: string;
   runs: number;
   seed?: number;
-  isolation: IsolationLevel;
+  /** One or several levels: each rule is compared at each. */
+  isolation: IsolationLevel | readonly IsolationLevel[];
   sessions: number;
   json?: boolean;
   quiet?: boolean;
+  /** Where diff.json, diff.md and junit.xml are written (none when absent). */
+  reportDir?: string;
 }
 
 /**
@@ -46,21 +52,24 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
   const specs = await selectRules(args);
   const named = args.specs.length > 0;
   const provider = providerOf(args, context);
-  const options = { isolation: args.isolation, runs: args.runs, seed, shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions } };
+  const levels: readonly IsolationLevel[] = typeof args.isolation === 'string' ? [args.isolation] : args.isolation;
+  const options = { runs: args.runs, seed, shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions } };
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
-  progress(`pgconform ${VERSION} diff: seed ${seed}, ${args.runs} scenarios per rule, ${args.isolation}, ${provider.name} server`);
+  progress(`pgconform ${VERSION} diff: seed ${seed}, ${args.runs} scenarios per rule, ${levels.join(', ')}, ${provider.name} server`);
 
   const server = await provider.start();
   const stopOnSignal = handleInterrupts(server, context);
-  let diff: SchemaDiff | undefined;
+  const diffs: SchemaDiff[] = [];
   const migrations: MigrationCheck[] = [];
   try {
-    if (after) diff = await diffSchemas(server, before, after, { ...options, specs, named, onRule: (rule) => progress(`comparing ${rule.id}…`) });
+    if (after) {
+      for (const isolation of levels) diffs.push(await diffSchemas(server, before, after, { ...options, isolation, specs, named, onRule: (rule) => progress(`comparing ${rule.id} [${isolation}]…`) }));
+    }
     if (migration) {
       // Without --after, every rule whose tables the before schema has; with it, the rules the diff compared.
-      const compared = diff ? specs.filter((spec) => diff!.rules.some((r) => r.ruleId === spec.rule.id)) : specs;
+      const compared = diffs[0] ? specs.filter((spec) => diffs[0]!.rules.some((r) => r.ruleId === spec.rule.id)) : specs;
       for (const spec of compared) {
-        const check = await checkRuleMigration(server, spec, before, { ...options, migration, down }, named);
+        const check = await checkRuleMigration(server, spec, before, { ...options, isolation: levels[0]!, migration, down }, named);
         if (check) migrations.push(check);
         progress(`migration checked for ${spec.rule.id}`);
       }
@@ -70,32 +79,33 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
     await server.stop();
   }
 
-  const regressions = (diff?.rules ?? []).filter((rule) => rule.regressions.length > 0);
-  const unsafe = migrations.filter((check) => check.problems.length > 0);
-  if (args.json) {
-    context.out(JSON.stringify({ version: VERSION, seed, diff, migrations }, null, 2));
-  } else {
-    const blocks = [...(diff ? [diffLines(diff)] : []), ...migrations.map(migrationLines)];
-    context.out(blocks.map((lines) => lines.join('\n')).join('\n\n'));
+  const document = diffDocument({
+    version: VERSION,
+    seed,
+    runs: args.runs,
+    isolation: levels,
+    before: before.map((f) => f.path),
+    ...(after ? { after: after.map((f) => f.path) } : {}),
+    diffs,
+    migrations,
+  });
+  // The verdict and one line per rule first; the long evidence after it.
+  const evidence = [...diffs.flatMap((diff) => diffLines(diff)), ...migrations.flatMap((check) => ['', ...migrationLines(check)])];
+  if (args.json) context.out(JSON.stringify(document, null, 2));
+  else {
+    context.out(`${diffVerdictLine(document)} (seed ${seed})`);
+    for (const rule of document.rules) context.out(`  ${rule.regressions.length > 0 ? 'REGRESSION' : 'same      '} ${rule.ruleId} [${rule.isolation}]: ${rule.regressions[0] ?? rule.summary}`);
     context.out('');
-    const verdicts = [
-      diff && (regressions.length > 0 ? `regression in ${regressions.length} of ${rules(diff.rules.length)}` : `no regression in ${rules(diff.rules.length)}`),
-      migration && (unsafe.length > 0 ? `the migration is unsafe for ${unsafe.length} of ${rules(migrations.length)}` : `the migration is safe for ${rules(migrations.length)}`),
-    ].filter(Boolean);
-    context.out(`${verdicts.join('; ')} (seed ${seed})`);
+    context.out(evidence.join('\n'));
   }
-  if (regressions.length > 0 || unsafe.length > 0) return ExitCode.RuleFailed;
+  if (args.reportDir) for (const file of await writeDiffReports(resolve(args.reportDir), document, evidence)) progress(`diff report: ${file}`);
+  if (document.verdict === 'regression' || document.verdict === 'unsafe-migration') return ExitCode.RuleFailed;
   // A gate that compared nothing proves nothing: every rule was skipped (its tables or columns are not in both schemas).
-  if ((diff?.rules.length ?? 0) + migrations.length === 0) {
-    const skipped = diff?.skipped.length ?? specs.length;
-    context.err(`pgconform: diff compared no rule (${skipped} skipped: their tables or columns are not in both schemas) (fix: check --before and --after, or name the rules to compare)`);
+  if (document.verdict === 'nothing-compared') {
+    context.err(`pgconform: diff compared no rule (${document.skipped.length || specs.length} skipped: their tables or columns are not in both schemas) (fix: check --before and --after, or name the rules to compare)`);
     return ExitCode.BadInput;
   }
   return ExitCode.Pass;
-}
-
-function rules(n: number): string {
-  return `${n} rule${n === 1 ? '' : 's'}`;
 }
 
 /** The migration check of one rule; a rule whose tables the schema lacks is skipped unless the user named it. */
