@@ -59,6 +59,7 @@ export type { Fragility, FragilityKind } from './explain/fragility.ts';
 export { auditDatabase, auditExitCode, AUDIT_DEFAULTS, type AuditOptions, type AuditResult, type RuleAudit } from './audit/audit.ts';
 export { auditDocumentSchema, toAuditDocument, AUDIT_SCHEMA_VERSION, type AuditDocument } from './audit/audit-document.ts';
 export { diffDocumentSchema, diffDocument, DIFF_SCHEMA_VERSION, type DiffDocument } from './diff/diff-document.ts';
+export { mutationDocumentSchema, mutationDocument, MUTATION_SCHEMA_VERSION, type MutationDocument } from './mutation/mutation-document.ts';
 export type { SchemaProblem } from './audit/schema-problem.ts';
 
 // Mutation testing: how strong the specs are against small changes to the schema's own objects.

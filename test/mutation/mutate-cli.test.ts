@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import type { MutationResult } from '../../src/mutation/mutation-run.ts';
 import { pgconform as inProcess } from '../cli-run.ts';
+import { mutationDocumentSchema } from '../../src/mutation/mutation-document.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -35,7 +35,8 @@ describe('pgconform mutate', () => {
     expect(run.stdout).toMatch(/behaviour-changing mutants survive: one-pending-request \(1\) \(seed 1\)/);
     expect(run.stderr).toBe('');
 
-    const report = JSON.parse(readFileSync(join(dir, 'mutate.json'), 'utf8')) as MutationResult;
+    const report = mutationDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'mutate.json'), 'utf8')));
+    expect(report.schemaVersion).toBe(1);
     const rule = report.rules[0]!;
     expect(rule.baseline.verdict).toBe('pass');
     const byName = new Map(rule.mutants.map((m) => [m.name, m]));

@@ -10,6 +10,7 @@ import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
+import { mutationDocument } from '../../mutation/mutation-document.ts';
 
 /** Arguments of `pgconform mutate`. */
 export interface MutateArgs extends RuleSelectionArgs, ServerArgs {
@@ -66,7 +67,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
     await server.stop();
   }
 
-  const document = { version: VERSION, ...result };
+  const document = mutationDocument(result, VERSION);
   const reportDir = resolve(args.reportDir);
   await mkdir(reportDir, { recursive: true });
   const file = join(reportDir, MUTATION_REPORT);
