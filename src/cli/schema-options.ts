@@ -4,6 +4,7 @@ import { liveSchemaSource, readLiveSchema } from '../source/live-schema.ts';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, migrateCommand } from '../source/migrate-command.ts';
 import { readMigrations, readSources } from '../source/read-source.ts';
 import { schemaFiles, type SchemaSource } from '../source/schema-source.ts';
+import { schemaWithoutExtensions } from '../source/lenient-schema.ts';
 import type { CommandContext } from './context.ts';
 
 /** Where a command's schema comes from: at most one of these (none: each spec's own schema). */
@@ -17,6 +18,8 @@ export interface SchemaArgs {
   migrateTimeout?: number;
   /** A live database whose schema (only) is copied into the sandbox. */
   schemaFrom?: string;
+  /** Extensions the server lacks: their CREATE EXTENSION and what fails without them are left out, each named. */
+  withoutExtension?: string[];
 }
 
 /** The schema options of the commands that build a sandbox (run, explain, mutate). */
@@ -27,6 +30,7 @@ export const schemaOptions = <T>(y: Argv<T>) =>
     .option('migrate-cmd', { type: 'string', describe: 'your migration tool, run in a shell with DATABASE_URL and PG* pointing at the sandbox, e.g. "npx prisma migrate deploy"' })
     .option('migrate-timeout', { type: 'number', default: 600, describe: 'seconds --migrate-cmd may run' })
     .option('schema-from', { type: 'string', describe: 'copy only the schema of this live database (read, never written): pg_dump when it can, else from the catalog' })
+    .option('without-extension', { type: 'string', array: true, describe: 'build --schema or --migrations without this extension (repeatable): its CREATE EXTENSION and each statement that then fails are left out and named' })
     .check((a) => {
       if (!(a['migrate-timeout'] > 0)) throw new Error('--migrate-timeout must be a positive number of seconds');
       return true;
@@ -34,7 +38,7 @@ export const schemaOptions = <T>(y: Argv<T>) =>
 
 /** The schema options of parsed arguments. */
 export function schemaArgsOf(a: SchemaArgs): SchemaArgs {
-  return { schema: a.schema, migrations: a.migrations, migrateCmd: a.migrateCmd, migrateTimeout: a.migrateTimeout, schemaFrom: a.schemaFrom };
+  return { schema: a.schema, migrations: a.migrations, migrateCmd: a.migrateCmd, migrateTimeout: a.migrateTimeout, schemaFrom: a.schemaFrom, withoutExtension: a.withoutExtension };
 }
 
 /**
@@ -53,8 +57,15 @@ export async function schemaSourceOf(args: SchemaArgs & { debug?: boolean; quiet
   }
   // Each folder's migration layout is said once, so a user sees which files built the schema.
   const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
-  if (args.schema?.length) return schemaFiles(await readSources(args.schema, { onLayout }));
-  if (args.migrations !== undefined) return schemaFiles(await readMigrations(args.migrations, { onLayout }));
+  const without = args.withoutExtension?.filter(Boolean) ?? [];
+  if (without.length > 0 && !args.schema?.length && args.migrations === undefined) {
+    throw new KitError('usage', '--without-extension applies to SQL files: give --schema or --migrations', { fix: 'or install the extension on the server' });
+  }
+  // Without an extension, the statements that fail for want of it are left out and named, once, as the template is built.
+  const source = (files: Parameters<typeof schemaFiles>[0]) =>
+    without.length > 0 ? schemaWithoutExtensions(files, without, (line) => context.err(`pgconform: ${line}`)) : schemaFiles(files);
+  if (args.schema?.length) return source(await readSources(args.schema, { onLayout }));
+  if (args.migrations !== undefined) return source(await readMigrations(args.migrations, { onLayout }));
   if (args.migrateCmd !== undefined) {
     if (args.migrateCmd.trim() === '') throw new KitError('usage', '--migrate-cmd is empty', { fix: 'e.g. --migrate-cmd "npx prisma migrate deploy"' });
     return migrateCommand(args.migrateCmd, {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type pg from 'pg';
 import { isServerError, toSqlFailure, type SqlFailure } from './sql-failure.ts';
-import { splitStatements } from './sql-statements.ts';
+import { splitStatements, type ScriptStatement } from './sql-statements.ts';
 import { KitError } from '../errors/kit-error.ts';
 
 /** One SQL file of a schema, read into memory. */
@@ -54,24 +54,37 @@ export async function applySchema(client: pg.Client, files: readonly SchemaFile[
 const TRANSACTION_CONTROL = /^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)\b/i;
 
 /**
- * The line of the statement of `sql` the server refused with `failure`, found by running the script again
- * statement by statement in a transaction that is rolled back (the refused run left nothing behind). Only
- * a refusal identical to the first one counts; otherwise undefined, and the error names the file alone.
+ * The line of the statement of `sql` the server refused with `failure` (see refusedStatement); undefined
+ * when it cannot be told, and the error names the file alone.
  */
 async function failingLine(client: pg.Client, sql: string, failure: SqlFailure): Promise<number | undefined> {
   const statements = splitStatements(sql).filter((statement) => !TRANSACTION_CONTROL.test(statement.text));
   if (statements.length < 2) return statements[0]?.line;
+  const refused = await refusedStatement(client, statements, failure);
+  return refused && refused.statement.line + (refused.position ? lineAt(refused.statement.text, refused.position) - 1 : 0);
+}
+
+/**
+ * Which of a script's statements the server refused with `failure`, found by running them again one by one
+ * in a transaction that is rolled back (the refused run left nothing behind). Only a refusal identical to the
+ * first one counts; undefined otherwise.
+ */
+export async function refusedStatement(
+  client: pg.Client,
+  statements: readonly ScriptStatement[],
+  failure: SqlFailure,
+): Promise<{ index: number; statement: ScriptStatement; position?: number } | undefined> {
   try {
     // A file that opened its own transaction and failed in it leaves that transaction aborted: end it first.
     await client.query('ROLLBACK');
     await client.query('BEGIN');
-    for (const statement of statements) {
+    for (const [index, statement] of statements.entries()) {
+      if (TRANSACTION_CONTROL.test(statement.text)) continue;
       try {
         await client.query(statement.text);
       } catch (error) {
         if (!isServerError(error) || error.code !== failure.code || error.message !== failure.message) return undefined;
-        const position = toSqlFailure(error).position;
-        return statement.line + (position ? lineAt(statement.text, position) - 1 : 0);
+        return { index, statement, position: toSqlFailure(error).position };
       }
     }
     return undefined;

@@ -31,6 +31,7 @@ import { initCommand } from '../../src/cli/commands/init.ts';
 import { loadConfig } from '../../src/config/config-file.ts';
 import type { CommandContext } from '../../src/cli/context.ts';
 import { testServers } from '../servers.ts';
+import { pgconform as inProcess } from '../cli-run.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'pgconform.js');
@@ -299,6 +300,33 @@ describe('--schema and --migrations', () => {
     const extension = await refusal(['1_table.sql', '3_extension.sql']);
     expect(extension).toMatch(/3_extension\.sql:3: the schema does not apply: extension "pg_no_such_extension" is not available/);
     expect(extension).toMatch(/the server lacks the extension pg_no_such_extension/);
+  });
+
+  it('--without-extension leaves out its CREATE EXTENSION and each statement that then fails, naming each with file:line, and the run goes on', async () => {
+    const dir = folderOf({
+      'dump.sql': [
+        '-- a vendor dump',
+        'CREATE EXTENSION IF NOT EXISTS pg_no_such_extension WITH SCHEMA public;',
+        TABLE.trim(),
+        'CREATE TABLE measurements (id int PRIMARY KEY, shape public.no_such_type);',
+        "SELECT public.no_such_function('public.access_requests', 'created_at');",
+        CHECK.trim(),
+        INDEX.trim(),
+        '',
+      ].join('\n'),
+    });
+    const dump = join(dir, 'dump.sql');
+    const without = await inProcess(['run', RULE, '--schema', dump, '--url', inject('embeddedUrl'), '--runs', '30', '--seed', '1', '--report-dir', tempDir()]);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/dump\.sql:2: the schema does not apply: extension "pg_no_such_extension" is not available/);
+    const run = await inProcess(['run', RULE, '--schema', dump, '--without-extension', 'pg_no_such_extension', '--url', inject('embeddedUrl'), '--runs', '30', '--seed', '1', '--report-dir', tempDir()]);
+    expect(run.code, run.stderr).toBe(expected(REFERENCE) === 'pass' ? 0 : 1);
+    const lines = run.stderr.split('\n').filter((line) => line.includes('dump.sql:'));
+    expect(lines).toEqual([
+      expect.stringMatching(/dump\.sql:2: CREATE EXTENSION pg_no_such_extension left out \(--without-extension\)$/),
+      expect.stringMatching(/dump\.sql:\d+: table measurements not built: type "public\.no_such_type" does not exist$/),
+      expect.stringMatching(/dump\.sql:\d+: "SELECT public\.no_such_function.*" not built: function public\.no_such_function\(unknown, unknown\) does not exist$/),
+    ]);
   });
 
   it('a usage error (exit 2) when two schema options are given', async () => {

@@ -9,6 +9,7 @@ import { schemaFiles } from '../../source/schema-source.ts';
 import { displayPath } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
+import { schemaWithoutExtensions } from '../../source/lenient-schema.ts';
 
 /** Arguments of `pgconform init`. */
 /** With --schema, the server options name the server the sandbox is made on; without, --url is the database whose catalog is read (read-only). */
@@ -17,6 +18,8 @@ export interface InitArgs extends ServerArgs {
   schema?: string[];
   /** A migrations folder (any layout read-source knows), built in a sandbox. */
   migrations?: string;
+  /** Extensions the server lacks: left out, with what fails without them (see lenient-schema.ts). */
+  withoutExtension?: string[];
   format: ConfigFormat;
   out?: string;
   force?: boolean;
@@ -39,7 +42,8 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
     const provider = providerOf(args, context);
     const server = await provider.start();
     try {
-      catalog = await catalogOfSchema(server, schemaFiles(files));
+      const without = args.withoutExtension?.filter(Boolean) ?? [];
+      catalog = await catalogOfSchema(server, without.length > 0 ? schemaWithoutExtensions(files, without, onLayout) : schemaFiles(files));
     } finally {
       await server.stop();
     }
