@@ -10,7 +10,7 @@
 //     100 seeds (--race-seeds N for fewer): misses, time and runs to the first failure, and a naive burst baseline.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -28,6 +28,7 @@ import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
 import { benchRaceDetection } from './race-detection.ts';
 import { benchKitReset, benchPerRule } from './scale.ts';
+import { writeBenchDocument } from './bench-document.ts';
 
 // --quick: one seed per fixture instead of five; --throughput-only: reset and throughput figures only;
 // --startup-only: the CLI's start-up figures only (no server); --scale-only: reset and large-schema figures only; --field-dir DIR: where the field corpus is (default fixtures/field).
@@ -49,7 +50,7 @@ if (process.argv.includes('--races-only')) {
     await mkdir('reports', { recursive: true });
     const previous = await readFile('reports/bench.json', 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}));
     const cores = (await import('node:os')).cpus().length;
-    await writeFile('reports/bench.json', `${JSON.stringify({ ...previous, races: { date: new Date().toISOString(), server: server.serverVersion, cores, rows: races } }, null, 2)}\n`);
+    await writeBenchDocument('reports/bench.json', { ...previous, races: { date: new Date().toISOString(), server: server.serverVersion, cores, rows: races } });
     console.log('wrote the race figures to reports/bench.json');
   } finally {
     await server.stop();
@@ -59,7 +60,7 @@ if (process.argv.includes('--races-only')) {
 if (process.argv.includes('--startup-only')) {
   const startup = benchStartup(quick ? 5 : 11);
   await mkdir('reports', { recursive: true });
-  await writeFile('reports/bench-startup.json', `${JSON.stringify({ date: new Date().toISOString(), startup }, null, 2)}\n`);
+  await writeBenchDocument('reports/bench-startup.json', { startup });
   console.log('wrote reports/bench-startup.json');
   process.exit(0);
 }
@@ -94,7 +95,7 @@ try {
 }
 await mkdir('reports', { recursive: true });
 const output = throughputOnly ? 'reports/bench-throughput.json' : scaleOnly ? 'reports/bench-scale.json' : 'reports/bench.json';
-await writeFile(output, `${JSON.stringify(figures, null, 2)}\n`);
+await writeBenchDocument(output, figures);
 console.log(`wrote ${output}`);
 
 async function benchReset(server: StartedServer) {

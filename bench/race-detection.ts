@@ -6,7 +6,7 @@
 //
 //   npx tsx bench/race-detection.ts [--url URL] [--seeds 30] [--fixture unlocked] [--no-baseline]
 //   npx tsx bench/race-detection.ts --false-positives [--seeds 10] [--rule id,id]   (correct designs over many seeds)
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { connect } from '../src/db/connection.ts';
@@ -20,6 +20,7 @@ import { stepCount } from '../src/engine/scenario.ts';
 import type { Rule } from '../src/rules/rule.ts';
 import { expectedVerdict, readFixtures, type Fixture } from '../src/spec/fixture.ts';
 import { defaultSpecsDir, loadSpecs, type LoadedSpec } from '../src/spec/loader.ts';
+import { writeBenchDocument } from './bench-document.ts';
 
 export interface RaceBenchOptions {
   readonly seeds: number;
@@ -242,7 +243,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const rules = argument('--rule')?.split(',');
     const rows = await benchFalsePositives(server, Number(argument('--seeds') ?? 10), argument('--fixture'), console.log, rules);
     await mkdir('reports', { recursive: true });
-    await writeFile(`reports/bench-false-positives${rules ? `-${rules.join('-')}` : ''}.json`, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+    await writeBenchDocument(`reports/bench-false-positives${rules ? `-${rules.join('-')}` : ''}.json`, { rows });
     process.exit(0);
   }
   const rows = await benchRaceDetection(server, {
@@ -252,6 +253,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     log: console.log,
   });
   await mkdir('reports', { recursive: true });
-  await writeFile('reports/bench-races.json', `${JSON.stringify({ date: new Date().toISOString(), server: server.serverVersion, rows }, null, 2)}\n`);
+  await writeBenchDocument('reports/bench-races.json', { server: server.serverVersion, rows });
   console.log('wrote reports/bench-races.json');
 }

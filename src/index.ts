@@ -60,6 +60,7 @@ export { auditDatabase, auditExitCode, AUDIT_DEFAULTS, type AuditOptions, type A
 export { auditDocumentSchema, toAuditDocument, AUDIT_SCHEMA_VERSION, type AuditDocument } from './audit/audit-document.ts';
 export { diffDocumentSchema, diffDocument, DIFF_SCHEMA_VERSION, type DiffDocument } from './diff/diff-document.ts';
 export { mutationDocumentSchema, mutationDocument, MUTATION_SCHEMA_VERSION, type MutationDocument } from './mutation/mutation-document.ts';
+export { explainDocumentSchema, explainDocument, EXPLAIN_SCHEMA_VERSION, type ExplainDocument } from './explain/explain-document.ts';
 export type { SchemaProblem } from './audit/schema-problem.ts';
 
 // Mutation testing: how strong the specs are against small changes to the schema's own objects.

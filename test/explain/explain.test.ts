@@ -10,6 +10,7 @@ import { UrlProvider } from '../../src/db/url-provider.ts';
 import { explainRules, type RuleExplanation } from '../../src/explain/explanation.ts';
 import { loadSpecFile, type LoadedSpec } from '../../src/spec/loader.ts';
 import { pgconform } from '../cli-run.ts';
+import { explainDocumentSchema } from '../../src/explain/explain-document.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const fixture = (path: string) => join(ROOT, 'fixtures', path);
@@ -135,8 +136,8 @@ describe('pgconform explain (CLI)', () => {
     expect(run.stdout).toMatch(/enforced by: nothing/);
     expect(run.stdout).toMatch(/confirmed: nothing in the database enforces it — a violation was found/);
     expect(run.stdout).toMatch(/session 1 +│ session 2/);
-    const document = JSON.parse(readFileSync(join(dir, 'explain.json'), 'utf8'));
-    expect(document.rules[0].confirmation.status).toBe('confirmed');
+    const document = explainDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'explain.json'), 'utf8')));
+    expect(document.rules[0]!.confirmation!.status).toBe('confirmed');
   });
 
   it('exit 2 and one line for a rule whose table the schema lacks', async () => {

@@ -9,6 +9,7 @@ import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { schemaSourceOf, type SchemaArgs } from '../schema-options.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
+import { explainDocument } from '../../explain/explain-document.ts';
 
 /** Arguments of `pgconform explain`. */
 export interface ExplainArgs extends RuleSelectionArgs, SchemaArgs, ServerArgs {
@@ -23,8 +24,8 @@ export interface ExplainArgs extends RuleSelectionArgs, SchemaArgs, ServerArgs {
   quiet?: boolean;
 }
 
-/** The version of explain.json; bumped when a field changes meaning. */
-export const EXPLAIN_SCHEMA_VERSION = 1;
+/** The version of explain.json (see explain-document.ts). */
+export { EXPLAIN_SCHEMA_VERSION } from '../../explain/explain-document.ts';
 
 /**
  * pgconform explain: which database objects enforce each rule, which are fragile by construction, and a
@@ -54,7 +55,7 @@ export async function explainCommand(args: ExplainArgs, context: CommandContext)
     stopOnSignal();
     await server.stop();
   }
-  const document = { schemaVersion: EXPLAIN_SCHEMA_VERSION, tool: { name: 'pgconform', version: VERSION }, ...explanation };
+  const document = explainDocument(explanation, VERSION);
   if (args.json) context.out(JSON.stringify(document, null, 2));
   else for (const line of explanationLines(explanation)) context.out(line);
   if (args.reportDir) {
