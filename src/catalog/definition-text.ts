@@ -182,3 +182,8 @@ export function checkExpression(definition: string): { expression: string; open:
   const list = firstList(definition);
   return list ? { expression: definition.slice(list.open + 1, list.close), open: list.open, close: list.close } : undefined;
 }
+
+/** A text as a regular expression that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

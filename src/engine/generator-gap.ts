@@ -4,6 +4,7 @@ import { mapEnforcement } from '../explain/enforcement-map.ts';
 import { unquote } from '../explain/function-body.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { History } from './history.ts';
+import { escapeRegExp } from '../catalog/definition-text.ts';
 
 /** A rejection by an object that enforces nothing the rule states: the generator wrote a row the schema refuses for another reason. */
 export interface GeneratorGap {
@@ -235,8 +236,4 @@ function functionName(name: string): string {
 /** The PL/pgSQL functions on the error's stack, innermost first. */
 function raisingFunctions(failure: SqlFailure): string[] {
   return [...(failure.where ?? '').matchAll(/PL\/pgSQL function ([^\s(]+)\(/g)].map((m) => functionName(m[1]!));
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

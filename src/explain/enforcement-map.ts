@@ -4,6 +4,7 @@ import type { Rule } from '../rules/rule.ts';
 import { analyzeBody, stripCommentsAndLiterals, unquote, type BodyAnalysis, type FunctionLibrary } from './function-body.ts';
 import { constraintFragilities, triggerFragilities, unenforced, unwatchedUpdate, updateOfColumns, type Fragility } from './fragility.ts';
 import { ruleWrites, type RuleWrites } from './rule-writes.ts';
+import { escapeRegExp } from '../catalog/definition-text.ts';
 
 /** The kinds of database object the map relates to a rule. */
 export type MappedKind =
@@ -132,7 +133,12 @@ export function mapEnforcement(rule: Rule, catalog: Catalog, library: FunctionLi
     const analysis = analyzeBody(trigger.functionBody, resolveTable, library);
     const reaches = analysis.events.some((e) => e.kind !== 'lock' && ruleTables.has(e.table));
     if (!ruleTables.has(trigger.table) && !reaches) continue;
-    const enforces = analysis.raises || (trigger.timing === 'BEFORE' && analysis.returnsNull) || analysis.writes.some((w) => ruleTables.has(w.table));
+    // A write enforces the rule when it adds or removes the rule's rows, or updates columns the rule names;
+    // one that keeps a counter or a timestamp on the rule's table up to date enforces nothing.
+    const enforcingWrite = (w: (typeof analysis.writes)[number]) =>
+      ruleTables.has(w.table) &&
+      (w.verb !== 'update' || (updatedColumns(w.statement) ?? [...(columns.get(w.table) ?? [])]).some((c) => [...(columns.get(w.table) ?? [])].some((named) => named.toLowerCase() === c.toLowerCase())));
+    const enforces = analysis.raises || (trigger.timing === 'BEFORE' && analysis.returnsNull) || analysis.writes.some(enforcingWrite);
     const deferrable = catalog.constraints.some((c) => c.type === 't' && c.name === trigger.name && c.table === trigger.table && c.deferrable);
     objects.push({
       kind: 'trigger',
@@ -175,6 +181,14 @@ function watchedColumns(catalog: Catalog, table: string, watched: ReadonlySet<st
     if (watched.has(column.name)) for (const source of mentioned(columns.map((c) => c.name), column.default)) all.add(source);
   }
   return all;
+}
+
+/** The columns an UPDATE statement sets (`UPDATE t SET a = a + 1, b = now() WHERE …`), or undefined when its text does not say. */
+function updatedColumns(statement: string): string[] | undefined {
+  const set = /\bSET\s+([\s\S]*?)(?:\s+(?:WHERE|FROM|RETURNING)\b|;|$)/i.exec(statement)?.[1];
+  if (!set || statement.endsWith('…')) return undefined;
+  const assigned = [...set.matchAll(/(?:^|,)\s*"?([A-Za-z_][\w$]*)"?\s*=/g)].map((m) => m[1]!.toLowerCase());
+  return assigned.length > 0 ? assigned : undefined;
 }
 
 /** The names among `candidates` that an SQL expression mentions as identifiers. */
@@ -239,9 +253,5 @@ function constraintSql(constraint: CatalogConstraint): string {
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -17,7 +17,7 @@ const mappedObject = z.strictObject({
   enforces: z.boolean(),
   function: z.strictObject({ name: z.string(), definition: z.string() }).optional(),
 });
-const fragility = z.strictObject({ kind: z.string(), severity: z.enum(['warning', 'note']), object: z.string().optional(), summary: z.string(), reason: z.string() });
+const fragility = z.strictObject({ kind: z.string(), severity: z.enum(['warning', 'note']), object: z.string().optional(), summary: z.string(), reason: z.string(), columns: z.array(z.string()).optional() });
 const confirmation = z.strictObject({
   status: z.enum(['confirmed', 'refuted', 'held', 'broken', 'error']),
   verdict: z.enum(['pass', 'violation', 'over-restrictive', 'error']),

@@ -14,6 +14,8 @@ import { exitCodeFor } from '../report/report-document.ts';
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import { mapEnforcement, type EnforcementMap } from './enforcement-map.ts';
 import { readFunctionLibrary, type FunctionLibrary } from './function-body.ts';
+import type { Fragility } from './fragility.ts';
+import { escapeRegExp } from '../catalog/definition-text.ts';
 
 /** Scenarios of the confirming run when nothing else is said: enough to show a plain race, short enough to wait for. */
 export const EXPLAIN_RUNS = 100;
@@ -142,6 +144,26 @@ export async function explainRules(server: StartedServer, options: ExplainOption
   };
 }
 
+/**
+ * Whether a counterexample goes through what a warning names: an UPDATE of one of its columns, or a
+ * statement on the table of its object (a trigger fires on its table). A rule-wide warning always does.
+ */
+function exercises(history: readonly { readonly sql: string }[], warning: Fragility, map: EnforcementMap): boolean {
+  const statements = history.map((event) => event.sql.toLowerCase());
+  const mentions = (sql: string, name: string) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name.toLowerCase())}"?($|[^\\w$])`).test(sql);
+  const bare = (qualified: string) => qualified.split('.').pop()!.replace(/"/g, '');
+  if (warning.columns?.length) {
+    return warning.columns.some((column) => {
+      const table = bare(column.slice(0, column.lastIndexOf('.')));
+      const name = column.slice(column.lastIndexOf('.') + 1);
+      return statements.some((sql) => /^\s*update\b/.test(sql) && mentions(sql, table) && mentions(sql, name));
+    });
+  }
+  const object = warning.object ? map.objects.find((o) => o.name === warning.object) : undefined;
+  if (!object) return true;
+  return statements.some((sql) => mentions(sql, bare(object.table)));
+}
+
 /** 0 when no confirming run failed (or none ran), 1 when one found a failure, 3 on an infrastructure error. */
 export function explanationExitCode(explanation: Explanation): number {
   return exitCodeFor(
@@ -194,9 +216,12 @@ export function confirmationOf(map: EnforcementMap, check: RuleCheck | undefined
   const size = `${counterexample.steps} step${counterexample.steps === 1 ? '' : 's'}, ${sessions} session${sessions === 1 ? '' : 's'}`;
   const enforcing = map.objects.filter((o) => o.enforces).map((o) => `${o.kind} ${o.name}`);
   if (verdict.kind === 'violation') {
-    return warnings.length > 0
-      ? { ...base, status: 'confirmed', statement: `confirmed: ${fragile} — a violation was found (${size})`, counterexample }
-      : { ...base, status: 'broken', statement: `broken: a violation was found despite ${enforcing.join(', ')} (${size})`, counterexample };
+    // A warning is confirmed only by a counterexample that goes through what it warns about.
+    const shown = warnings.filter((warning) => exercises(c.history, warning, map));
+    const shownText = shown.map((f) => (f.object ? `${f.object} ${f.summary}` : f.summary)).join('; ');
+    if (shown.length > 0) return { ...base, status: 'confirmed', statement: `confirmed: ${shownText} — a violation was found (${size})`, counterexample };
+    const despite = warnings.length > 0 ? `; it does not go through what the warnings name (${fragile})` : ` despite ${enforcing.join(', ')}`;
+    return { ...base, status: 'broken', statement: `broken: a violation was found (${size})${despite}`, counterexample };
   }
   const rejected = c.history[verdict.atEvent]?.label ?? `step ${verdict.atEvent + 1}`;
   const unshown = warnings.length > 0 ? `; the fragility was not shown: no violation in ${check.runs} runs` : '';

@@ -15,6 +15,8 @@ export interface Fragility {
   readonly summary: string;
   /** One sentence: what is wrong and why it matters. */
   readonly reason: string;
+  /** The columns it is about, as table.column (an UPDATE nothing reacts to): a run exercises it only by writing one of them. */
+  readonly columns?: readonly string[];
 }
 
 /** The fragilities of a trigger that enforces a rule, from its definition and what its function does (`writes` by catalog table names). */
@@ -84,6 +86,7 @@ export function unwatchedUpdate(table: string, columns: readonly string[]): Frag
   return {
     kind: 'unwatched-update',
     severity: 'warning',
+    columns: columns.map((column) => `${table}.${column}`),
     summary: `nothing reacts to UPDATEs of ${names}`,
     reason: `nothing reacts to UPDATEs of ${names}: no constraint covers ${columns.length === 1 ? 'that column' : 'those columns'} and no enforcing trigger fires on ${columns.length === 1 ? 'its' : 'their'} update, so an UPDATE can break the rule unchecked unless another constraint already rules out the state it leads to`,
   };

@@ -1,6 +1,6 @@
 // pgconform explain on a real server: the enforcement map read from a schema's catalog, the fragilities
 // read from its triggers, and the short run that confirms or refutes them.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -101,6 +101,35 @@ describe('pgconform explain', () => {
     const deferred = await explainOne('one-tenant-per-user', 'one-tenant-per-user/equivalents/deferred-constraint-triggers.sql');
     expect(deferred.map.objects.find((o) => o.name === 'tenant_members_one_tenant_per_user')?.role).toMatch(/locks with SELECT … FOR NO KEY UPDATE/);
     expect(deferred.map.fragilities.filter((f) => f.kind === 'deferrable').map((f) => f.severity)).toEqual(['note', 'note']);
+  });
+});
+
+describe('pgconform explain: triggers by what they do to the rule\'s columns', () => {
+  it('a trigger that keeps a timestamp or a counter on the rule\'s table enforces nothing; one that changes a column the rule names does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-explain-'));
+    const schema = join(dir, 'schema.sql');
+    writeFileSync(
+      schema,
+      `${readFileSync(fixture('one-pending-request/reference.sql'), 'utf8')}
+ALTER TABLE access_requests ADD COLUMN touched_at timestamptz, ADD COLUMN touches integer NOT NULL DEFAULT 0;
+CREATE FUNCTION touch_request() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE access_requests SET touched_at = now(), touches = touches + 1 WHERE id = NEW.id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER access_requests_touch AFTER INSERT ON access_requests FOR EACH ROW EXECUTE FUNCTION touch_request();
+CREATE FUNCTION expire_others() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE access_requests SET status = 'DENIED' WHERE organization_id = NEW.organization_id AND user_id = NEW.user_id AND id <> NEW.id AND status = 'PENDING';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER access_requests_expire_others BEFORE INSERT ON access_requests FOR EACH ROW EXECUTE FUNCTION expire_others();
+`,
+    );
+    const explanation = await explainRules(server, { specs: [await spec('one-pending-request')], schema: [schema] });
+    const objects = explanation.rules[0]!.map.objects;
+    expect(objects.find((o) => o.name === 'access_requests_touch')?.enforces).toBe(false);
+    expect(objects.find((o) => o.name === 'access_requests_expire_others')?.enforces).toBe(true);
   });
 });
 
