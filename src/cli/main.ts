@@ -332,6 +332,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
         searchOptions(serverOptions(y))
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
           .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
+          .option('migrations', { type: 'string', describe: 'a migrations folder (numbered files, Flyway, golang-migrate, Prisma, diesel, a Rails db folder)' })
           .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
           .option('workers', { type: 'number', default: 2, describe: 'mutants checked at once' })
           .option('all-objects', { type: 'boolean', describe: "score the mutants of every object on the rule's tables, not only of those that enforce the rule" })
@@ -349,6 +350,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
           {
             specs: a.specs as string[],
             schema: a.schema,
+            migrations: a.migrations,
             url: a.url,
             docker: a.docker,
             pgVersion: a.pgVersion,

@@ -37,6 +37,11 @@ describe('pgconform mutate', () => {
 
     const report = mutationDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'mutate.json'), 'utf8')));
     expect(report.schemaVersion).toBe(1);
+    // For the pull request: the score table and the survivor that fails the run first; JUnit fails on it.
+    const markdown = readFileSync(join(dir, 'mutate.md'), 'utf8');
+    expect(markdown).toMatch(/\| ❌ one-pending-request \| \d+ \| \d+ \|/);
+    expect(markdown.indexOf('`drop-key-column uq_pending_request: team_id` survived')).toBeLessThan(markdown.indexOf('<details>'));
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toMatch(/<testcase classname="pgconform\.mutate\.one-pending-request" name="drop-key-column uq_pending_request: team_id"><failure message="spec too weak/);
     const rule = report.rules[0]!;
     expect(rule.baseline.verdict).toBe('pass');
     const byName = new Map(rule.mutants.map((m) => [m.name, m]));

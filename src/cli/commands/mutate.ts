@@ -1,20 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
-import { ExitCode } from '../../errors/kit-error.ts';
+import { ExitCode, KitError } from '../../errors/kit-error.ts';
 import { mutateOnServer, mutationExitCode, type MutationResult } from '../../mutation/mutation-run.ts';
 import { mutationLines } from '../../mutation/mutation-text.ts';
-import { readSources } from '../../source/read-source.ts';
+import { readMigrations, readSources } from '../../source/read-source.ts';
 import type { CommandContext } from '../context.ts';
 import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
 import { mutationDocument } from '../../mutation/mutation-document.ts';
+import { writeMutationReports } from '../../mutation/mutation-reports.ts';
 
 /** Arguments of `pgconform mutate`. */
 export interface MutateArgs extends RuleSelectionArgs, ServerArgs {
   schema?: string[];
+  /** A migrations folder, in any layout read-source knows (instead of --schema). */
+  migrations?: string;
   runs: number;
   seed?: number;
   sessions: number;
@@ -39,7 +42,9 @@ export const MUTATION_REPORT = 'mutate.json';
 export async function mutateCommand(args: MutateArgs, context: CommandContext): Promise<number> {
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const specs = await selectRules(args);
-  const schema = args.schema?.length ? await readSources(args.schema) : undefined;
+  if (args.schema?.length && args.migrations !== undefined) throw new KitError('usage', '--schema and --migrations name the schema in different ways: give only one', { fix: 'one of --schema, --migrations' });
+  const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
+  const schema = args.migrations !== undefined ? await readMigrations(args.migrations, { onLayout }) : args.schema?.length ? await readSources(args.schema, { onLayout }) : undefined;
   const provider = providerOf(args, context);
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
   progress(`pgconform ${VERSION} mutate: ${specs.length} rule(s), seed ${seed}, ${args.runs} scenarios per check, ${args.isolation}, ${provider.name} server`);
@@ -72,6 +77,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
   await mkdir(reportDir, { recursive: true });
   const file = join(reportDir, MUTATION_REPORT);
   await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+  const others = await writeMutationReports(reportDir, document);
   const exitCode = mutationExitCode(result);
   if (args.json) {
     context.out(JSON.stringify(document, null, 2));
@@ -80,7 +86,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
     context.out('');
     context.out(verdictLine(result, exitCode, seed));
   }
-  progress(`mutation report: ${file}`);
+  progress(`mutation report: ${[file, ...others].join(', ')}`);
   return exitCode;
 }
 
