@@ -205,6 +205,8 @@ export async function main(argv: string[], output: CommandContext = processOutpu
           .option('schema', { type: 'string', array: true, describe: 'schema files or folders (or <git-rev>:<path>) built in a sandbox and read' })
           .option('migrations', { type: 'string', describe: 'a migrations folder (numbered files, Flyway, golang-migrate, Prisma, diesel, a Rails db folder) built in a sandbox and read' })
           .option('without-extension', { type: 'string', array: true, describe: 'build the schema without this extension (repeatable): its CREATE EXTENSION and each statement that then fails are left out and named' })
+          .option('migrate-cmd', { type: 'string', describe: 'your migration tool, run in a shell with DATABASE_URL and PG* pointing at the sandbox, e.g. "npx prisma migrate deploy"' })
+          .option('migrate-timeout', { type: 'number', default: 600, describe: 'seconds --migrate-cmd may run' })
           .option('url', { type: 'string', describe: 'without --schema: the database whose catalog is read (read-only); with --schema: the server the sandbox is made on. Default $DATABASE_URL' })
           .option('docker', { type: 'boolean', describe: 'with --schema: build it in a Docker container (testcontainers)' })
           .option('pg-version', { type: 'string', describe: 'PostgreSQL image version for --docker, e.g. 16' })
@@ -214,7 +216,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
       async (a) => {
         const { initCommand } = await import('./commands/init.ts');
         exitCode = await initCommand(
-          { schema: a.schema, migrations: a.migrations, withoutExtension: a.withoutExtension, url: a.url, docker: a.docker, pgVersion: a.pgVersion, format: a.format, out: a.out, force: a.force, debug: a.debug },
+          { schema: a.schema, migrations: a.migrations, withoutExtension: a.withoutExtension, migrateCmd: a.migrateCmd, migrateTimeout: a.migrateTimeout, url: a.url, docker: a.docker, pgVersion: a.pgVersion, format: a.format, out: a.out, force: a.force, debug: a.debug },
           context,
         );
       },

@@ -263,6 +263,17 @@ describe('--schema and --migrations', () => {
     expect(result.rules[0]!.verdict).toBe('pass');
   });
 
+  it('init reads a schema the user\'s migration tool builds (--migrate-cmd), and says how to run it the same way', async () => {
+    const out = join(tempDir(), 'pgconform.config.json');
+    const command = `node ${migrationScript(REFERENCE)}`;
+    const { lines, context } = output();
+    const code = await initCommand({ migrateCmd: command, url: inject('embeddedUrl'), format: 'json', out }, context);
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines).toContainEqual(expect.stringContaining(`--migrate-cmd ${JSON.stringify(command)}`));
+    const config = await loadConfig(out);
+    expect(config.rules.some((r) => r.tables.includes('access_requests'))).toBe(true);
+  });
+
   it('follows symlinked files and folders, and reads a layout from a git revision alike', async () => {
     const real = folderOf({ 'a/migration.sql': TABLE, 'b.sql': CHECK });
     const dir = folderOf({ '20240301000000_index/migration.sql': INDEX });

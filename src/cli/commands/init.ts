@@ -4,12 +4,10 @@ import { describeSettings, settingsFromUrl } from '../../db/connection.ts';
 import { KitError } from '../../errors/kit-error.ts';
 import { noteLine, type ConfigFormat } from '../../init/config-writer.ts';
 import { catalogOfDatabase, catalogOfSchema, checkWritable, INIT_FILES, writeInitConfig } from '../../init/init.ts';
-import { readMigrations, readSources } from '../../source/read-source.ts';
-import { schemaFiles } from '../../source/schema-source.ts';
 import { displayPath } from '../../spec/loader.ts';
 import type { CommandContext } from '../context.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
-import { schemaWithoutExtensions } from '../../source/lenient-schema.ts';
+import { schemaSourceOf } from '../schema-options.ts';
 
 /** Arguments of `pgconform init`. */
 /** With --schema, the server options name the server the sandbox is made on; without, --url is the database whose catalog is read (read-only). */
@@ -20,6 +18,10 @@ export interface InitArgs extends ServerArgs {
   migrations?: string;
   /** Extensions the server lacks: left out, with what fails without them (see lenient-schema.ts). */
   withoutExtension?: string[];
+  /** The user's migration tool, run against the sandbox's template database. */
+  migrateCmd?: string;
+  /** Seconds the migration command may run. */
+  migrateTimeout?: number;
   format: ConfigFormat;
   out?: string;
   force?: boolean;
@@ -32,25 +34,21 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
   let catalog;
   let from: string;
   let schema: string[] | undefined;
-  if (args.schema?.length && args.migrations !== undefined) {
-    throw new KitError('usage', '--schema and --migrations name the schema in different ways: give only one', { fix: 'one of --schema, --migrations' });
-  }
-  const sources = args.migrations !== undefined ? [args.migrations] : args.schema;
-  if (sources?.length) {
-    const onLayout = (line: string) => context.err(`pgconform: ${line}`);
-    const files = args.migrations !== undefined ? await readMigrations(args.migrations, { onLayout }) : await readSources(sources, { onLayout });
+  // --schema, --migrations or --migrate-cmd (and --without-extension), read as run reads them.
+  const source = await schemaSourceOf({ schema: args.schema, migrations: args.migrations, migrateCmd: args.migrateCmd, migrateTimeout: args.migrateTimeout, withoutExtension: args.withoutExtension, debug: args.debug }, context);
+  if (source) {
     const provider = providerOf(args, context);
     const server = await provider.start();
     try {
-      const without = args.withoutExtension?.filter(Boolean) ?? [];
-      catalog = await catalogOfSchema(server, without.length > 0 ? schemaWithoutExtensions(files, without, onLayout) : schemaFiles(files));
+      catalog = await catalogOfSchema(server, source);
     } finally {
       await server.stop();
     }
-    from = sources.join(', ');
-    // Paths on disk become the configuration's schema, relative to it; a git revision is not a path run can read.
-    const onDisk = sources.filter((source) => existsSync(resolve(source)));
-    schema = onDisk.length === sources.length ? onDisk.map((source) => configPath(out, source)) : undefined;
+    const sources = args.migrations !== undefined ? [args.migrations] : (args.schema ?? []);
+    from = sources.length > 0 ? sources.join(', ') : (source.labels[0] ?? 'the schema');
+    // Paths on disk become the configuration's schema, relative to it; a git revision or a command is not a path run can read.
+    const onDisk = sources.filter((path) => existsSync(resolve(path)));
+    schema = sources.length > 0 && onDisk.length === sources.length ? onDisk.map((path) => configPath(out, path)) : undefined;
   } else {
     if (args.docker || args.pgVersion) throw new KitError('usage', '--docker and --pg-version build a --schema, and no --schema was given', { fix: 'add --schema <files>, or read a live database with --url' });
     const url = args.url || process.env.DATABASE_URL;
@@ -70,7 +68,8 @@ export async function initCommand(args: InitArgs, context: CommandContext): Prom
     context.out(`  draft ${id}${args.format === 'json' ? ' (under "drafts", not run)' : ' (commented out)'}: ${draft.reason}`);
   }
   for (const note of proposal.notes) context.out(`  note: ${noteLine(note)}`);
-  if (working.length > 0) context.out(`next: read it, then pgconform run --config ${displayPath(out)}${schema ? '' : ' --schema-from <url> (or --schema <files>)'}`);
+  const schemaHint = schema ? '' : args.migrateCmd ? ` --migrate-cmd ${JSON.stringify(args.migrateCmd)}` : ' --schema-from <url> (or --schema <files>)';
+  if (working.length > 0) context.out(`next: read it, then pgconform run --config ${displayPath(out)}${schemaHint}`);
   else context.out('no working rule yet: finish a draft before pgconform run');
   return 0;
 }
