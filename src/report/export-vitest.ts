@@ -17,7 +17,8 @@ export interface RegressionSource {
 /**
  * A vitest file that replays a counterexample on a fresh database with plain `pg` clients and asserts
  * the rule: it fails while the schema has the flaw and passes once it is fixed. Each step is sent when
- * it started in the run and awaited where it ended, so a step that waited for a lock waits again.
+ * it started in the run and awaited where it ended, so a step that waited for a lock waits again; the next step
+ * is sent only once the previous one has ended or is seen waiting for a lock on the server.
  * The server comes from PGCONFORM_REGRESSION_URL (default: the local server, as postgres).
  */
 export function toVitestRegression(c: Counterexample, source: RegressionSource): string {
@@ -59,6 +60,8 @@ ${steps.map((s) => `  ${JSON.stringify(s)},`).join('\n')}
 const database = \`pgconform_regression_\${randomBytes(4).toString('hex')}\`;
 let admin: pg.Client;
 let sessions: pg.Client[] = [];
+/** Each session's server process, to tell when a step sent to it has reached the server and is waiting for a lock. */
+let pids: number[] = [];
 
 function client(name?: string): pg.Client {
   const url = new URL(SERVER_URL);
@@ -91,6 +94,7 @@ beforeAll(async () => {
       return c;
     }),
   );
+  pids = await Promise.all(sessions.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
 });
 
 afterAll(async () => {
@@ -112,13 +116,22 @@ async function replay(): Promise<string[]> {
   for (const moment of moments) {
     const step = STEPS[moment.i]!;
     if (moment.start) {
+      let done = false;
       const sent = sessions[step.session]!.query(step.sql, step.params);
-      pending.set(moment.i, sent.then(() => 'ok', (error: { code?: string }) => error.code ?? 'error'));
+      pending.set(moment.i, sent.then(() => 'ok', (error: { code?: string }) => error.code ?? 'error').finally(() => (done = true)));
+      // The next step goes only once this one has ended or is waiting for a lock, as the run's scheduler made sure.
+      while (!done && !(await waitingForLock(pids[step.session]!))) await new Promise((resolve) => setTimeout(resolve, 2));
     } else {
       outcomes[moment.i] = await pending.get(moment.i)!;
     }
   }
   return outcomes;
+}
+
+/** Whether a session's server process is blocked by another session (on a lock). */
+async function waitingForLock(pid: number): Promise<boolean> {
+  const { rows } = await admin.query<{ blocked: boolean }>('SELECT cardinality(pg_blocking_pids($1)) > 0 AS blocked', [pid]);
+  return rows[0]!.blocked;
 }
 
 it(${JSON.stringify(title)}, async () => {
