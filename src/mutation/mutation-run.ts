@@ -289,6 +289,14 @@ async function scoreMutant(
     const originalExecutor = await original();
     const diff = await diffRule(rule, originalExecutor, executor, { isolation: options.isolation, runs: options.runs, seed: options.seed, shape, verdicts: false });
     const caused = await changesCausedByMutant(diff, originalExecutor);
+    // The diff's example is a counterexample in its own right when the rule judges the change a failure of the
+    // mutant: an operation it allows now rejected on a quiet state, or one that breaks it now accepted. The
+    // check can miss it at a small budget (its search differs from the diff's), so it is counted as a kill.
+    const failing = caused.find((c) => (c.direction === 'newly-rejected' && c.judged === 'allowed') || (c.direction === 'newly-accepted' && c.judged === 'breaks'));
+    if (failing) {
+      const verdict = failing.judged === 'breaks' ? ('violation' as const) : ('over-restrictive' as const);
+      return { ...base, status: 'killed', verdict, counterexampleSteps: stepCount(failing.example.scenario), durationMs: elapsed(t) };
+    }
     return { ...base, status: 'survived', survivor: classifySurvivor(mutant, diff, caused), durationMs: elapsed(t) };
   } catch (error) {
     // The mutant no longer fits the rule (its setup rows or operations fail on it): it cannot be scored.
