@@ -187,3 +187,8 @@ export function checkExpression(definition: string): { expression: string; open:
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Whether an SQL text names `name` as an identifier (bare or double-quoted), not as part of a longer word. */
+export function mentionsIdentifier(text: string, name: string): boolean {
+  return new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(text);
+}

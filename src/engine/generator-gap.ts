@@ -4,7 +4,7 @@ import { mapEnforcement } from '../explain/enforcement-map.ts';
 import { unquote } from '../explain/function-body.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { History } from './history.ts';
-import { escapeRegExp } from '../catalog/definition-text.ts';
+import { mentionsIdentifier } from '../catalog/definition-text.ts';
 
 /** A rejection by an object that enforces nothing the rule states: the generator wrote a row the schema refuses for another reason. */
 export interface GeneratorGap {
@@ -125,7 +125,7 @@ export class GapClassifier {
     const constraint = this.catalog.constraints.find((c) => c.name === name && c.table === table);
     const index = this.catalog.indexes.find((i) => (i.name === name || (constraint !== undefined && i.constraint === name)) && i.table === table);
     const columns = this.catalog.tables.find((t) => t.qualified === table)?.columns.map((c) => c.name) ?? [];
-    const inPredicate = columns.filter((column) => index?.predicate && new RegExp(`(^|[^\\w$])"?${escapeRegExp(column)}"?($|[^\\w$])`).test(index.predicate));
+    const inPredicate = columns.filter((column) => index?.predicate && mentionsIdentifier(index.predicate, column));
     return [...new Set([...(constraint?.columns ?? []), ...(index?.keyColumns ?? []), ...inPredicate])];
   }
 
@@ -212,7 +212,7 @@ function statedColumns(rule: Rule, catalog: Catalog): Map<string, Set<string>> |
   // A generated column computed from stated columns (a scope key under a plain unique) states the rule too.
   for (const [qualified, names] of stated) {
     for (const column of findTable(catalog, qualified)?.columns ?? []) {
-      if ((column.generatedAs || !column.generated) && column.default && [...names].some((name) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(column.default!))) names.add(column.name);
+      if ((column.generatedAs || !column.generated) && column.default && [...names].some((name) => mentionsIdentifier(column.default!, name))) names.add(column.name);
     }
   }
   return stated.size > 0 ? stated : undefined;

@@ -4,7 +4,7 @@ import type { Rule } from '../rules/rule.ts';
 import { analyzeBody, stripCommentsAndLiterals, unquote, type BodyAnalysis, type FunctionLibrary } from './function-body.ts';
 import { constraintFragilities, triggerFragilities, unenforced, unwatchedUpdate, updateOfColumns, type Fragility } from './fragility.ts';
 import { ruleWrites, type RuleWrites } from './rule-writes.ts';
-import { escapeRegExp } from '../catalog/definition-text.ts';
+import { mentionsIdentifier } from '../catalog/definition-text.ts';
 
 /** The kinds of database object the map relates to a rule. */
 export type MappedKind =
@@ -195,7 +195,7 @@ function updatedColumns(statement: string): string[] | undefined {
 function mentioned(candidates: readonly string[], expression: string | null): string[] {
   if (!expression) return [];
   const code = stripCommentsAndLiterals(expression);
-  return candidates.filter((name) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(code));
+  return candidates.filter((name) => mentionsIdentifier(code, name));
 }
 
 /** The table → columns a rule's meaning depends on: every column it names except a row's identity and filler columns. */

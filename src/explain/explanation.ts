@@ -15,7 +15,7 @@ import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import { mapEnforcement, type EnforcementMap } from './enforcement-map.ts';
 import { readFunctionLibrary, type FunctionLibrary } from './function-body.ts';
 import type { Fragility } from './fragility.ts';
-import { escapeRegExp } from '../catalog/definition-text.ts';
+import { mentionsIdentifier } from '../catalog/definition-text.ts';
 
 /** Scenarios of the confirming run when nothing else is said: enough to show a plain race, short enough to wait for. */
 export const EXPLAIN_RUNS = 100;
@@ -150,7 +150,7 @@ export async function explainRules(server: StartedServer, options: ExplainOption
  */
 function exercises(history: readonly { readonly sql: string }[], warning: Fragility, map: EnforcementMap): boolean {
   const statements = history.map((event) => event.sql.toLowerCase());
-  const mentions = (sql: string, name: string) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(name.toLowerCase())}"?($|[^\\w$])`).test(sql);
+  const mentions = (sql: string, name: string) => mentionsIdentifier(sql, name.toLowerCase());
   const bare = (qualified: string) => qualified.split('.').pop()!.replace(/"/g, '');
   if (warning.columns?.length) {
     return warning.columns.some((column) => {
