@@ -64,12 +64,14 @@ export class Sandbox implements AsyncDisposable {
   /**
    * Creates the template database and builds the schema in it: SQL files applied in order, or any
    * SchemaSource (a migration command, a copied live schema). On failure nothing is left behind.
+   * With `from`, the template starts as a copy of another sandbox's template and the schema is built on
+   * top of it (a mutant's one statement on the original schema, which is then never built again).
    */
-  static async create(server: StartedServer, schema: readonly SchemaFile[] | SchemaSource): Promise<Sandbox> {
+  static async create(server: StartedServer, schema: readonly SchemaFile[] | SchemaSource, options: { from?: Sandbox } = {}): Promise<Sandbox> {
     const sandbox = new Sandbox(server, isFileList(schema) ? schemaFiles(schema) : schema);
     live.add(sandbox);
     try {
-      await sandbox.createDatabase(sandbox.template, 'template0');
+      await sandbox.createDatabase(sandbox.template, options.from?.template ?? 'template0');
       const settings = sandbox.settingsFor(sandbox.template);
       const client = await connect(settings, { applicationName: 'pgconform-schema' });
       try {

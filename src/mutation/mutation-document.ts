@@ -4,8 +4,12 @@ import type { MutationResult } from './mutation-run.ts';
 
 // mutate.json: what `pgconform mutate` found, versioned and validated here before it is written or printed.
 
-/** The version of mutate.json's shape; it changes when a field changes meaning or goes. */
-export const MUTATION_SCHEMA_VERSION = 1;
+/**
+ * The version of mutate.json's shape; it changes when a field changes meaning or goes.
+ * 2: options.isolation is a list and each rule names its level (a rule checked at several levels appears once
+ * per level); a mutant of an object that does not enforce the rule is "not-run" (listed with why, never checked).
+ */
+export const MUTATION_SCHEMA_VERSION = 2;
 
 const verdict = z.enum(['pass', 'violation', 'over-restrictive', 'error']);
 const survivor = z.strictObject({
@@ -20,7 +24,7 @@ const mutant = z.strictObject({
   name: z.string(),
   kind: z.enum(MUTANT_KINDS),
   sql: z.string(),
-  status: z.enum(['killed', 'survived', 'not-applicable']),
+  status: z.enum(['killed', 'survived', 'not-applicable', 'not-run']),
   verdict: z.enum(['violation', 'over-restrictive']).optional(),
   counterexampleSteps: z.number().int().optional(),
   reason: z.string().optional(),
@@ -36,13 +40,14 @@ export const mutationDocumentSchema = z.strictObject({
   startedAt: z.string(),
   durationMs: z.number().int().min(0),
   server: z.strictObject({ provider: z.string(), version: z.number().int() }),
-  options: z.strictObject({ seed: z.number().int(), runs: z.number().int(), isolation: z.string(), maxSessions: z.number().int() }),
+  options: z.strictObject({ seed: z.number().int(), runs: z.number().int(), isolation: z.array(z.string()).min(1), maxSessions: z.number().int() }),
   rules: z.array(
     z.strictObject({
       ruleId: z.string(),
       title: z.string(),
       specFile: z.string(),
       schema: z.array(z.string()),
+      isolation: z.string(),
       baseline: z.strictObject({ verdict, counterexampleSteps: z.number().int().optional(), notes: z.array(z.string()) }),
       mutants: z.array(mutant),
       killed: z.number().int().min(0),

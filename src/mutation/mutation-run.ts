@@ -3,6 +3,7 @@ import { connect, type ConnectionSettings } from '../db/connection.ts';
 import type { StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import { readSchemaFiles, type SchemaFile } from '../db/schema-source.ts';
+import { isSchemaSource, schemaFiles, type SchemaSource } from '../source/schema-source.ts';
 import { diffRule } from '../diff/behaviour-diff.ts';
 import { missingTables, type SkippedRule } from '../diff/diff-schemas.ts';
 import { ScenarioExecutor } from '../engine/executor.ts';
@@ -19,11 +20,12 @@ import { objectsApart, type ApartReason } from './enforcing-objects.ts';
 /** What to mutate and how hard to check each mutant. */
 export interface MutationOptions {
   readonly specs: readonly LoadedSpec[];
-  /** Schema files applied in order; when absent, each spec's own default schema. */
-  readonly schema?: readonly SchemaFile[];
+  /** The schema (SQL files applied in order, or any source run takes); when absent, each spec's own default schema. */
+  readonly schema?: readonly SchemaFile[] | SchemaSource;
   /** The user named these rules: one whose tables the schema lacks is an error, not skipped. */
   readonly named: boolean;
-  readonly isolation: IsolationLevel;
+  /** One or several levels: each rule's mutants are checked at each. */
+  readonly isolation: IsolationLevel | readonly IsolationLevel[];
   /** Scenarios per check of a rule on a mutant, and per behaviour diff of a survivor. */
   readonly runs: number;
   readonly seed: number;
@@ -34,12 +36,12 @@ export interface MutationOptions {
   readonly signal?: AbortSignal;
   /** Called when a check ends (progress). */
   readonly onProgress?: (line: string) => void;
-  /** Score the mutants of every object on the rule's tables, not only of those that enforce the rule. */
+  /** Run and score the mutants of every object on the rule's tables, not only of those that enforce the rule (the others are listed, not run). */
   readonly allObjects?: boolean;
 }
 
-/** How one mutant fared against one rule. */
-export type MutantStatus = 'killed' | 'survived' | 'not-applicable';
+/** How one mutant fared against one rule; not-run: its object does not enforce the rule, so it was listed, not checked. */
+export type MutantStatus = 'killed' | 'survived' | 'not-applicable' | 'not-run';
 
 /** One mutant of the schema, checked against one rule. */
 export interface MutantResult {
@@ -65,6 +67,8 @@ export interface RuleMutation {
   readonly title: string;
   readonly specFile: string;
   readonly schema: readonly string[];
+  /** The isolation level the rule's checks ran at (a rule checked at several levels has a RuleMutation each). */
+  readonly isolation: IsolationLevel;
   /** The rule on the unmutated schema; its mutants are scored only when it holds. */
   readonly baseline: { readonly verdict: VerdictKind; readonly counterexampleSteps?: number; readonly notes: readonly string[] };
   readonly mutants: readonly MutantResult[];
@@ -86,7 +90,7 @@ export interface MutationResult {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly server: { readonly provider: string; readonly version: number };
-  readonly options: { readonly seed: number; readonly runs: number; readonly isolation: IsolationLevel; readonly maxSessions: number };
+  readonly options: { readonly seed: number; readonly runs: number; readonly isolation: readonly IsolationLevel[]; readonly maxSessions: number };
   readonly rules: readonly RuleMutation[];
   /** Rules left out because the schema lacks their tables (only when no rule was named). */
   readonly skipped: readonly SkippedRule[];
@@ -108,7 +112,7 @@ export async function mutateOnServer(server: StartedServer, options: MutationOpt
   const rules: RuleMutation[] = [];
   const skipped: SkippedRule[] = [];
   for (const group of await groupBySchema(options)) {
-    const mutated = await mutateSchema(server, group.files, group.specs, options);
+    const mutated = await mutateSchema(server, group.source, group.specs, options);
     rules.push(...mutated.rules);
     skipped.push(...mutated.skipped);
   }
@@ -117,15 +121,20 @@ export async function mutateOnServer(server: StartedServer, options: MutationOpt
     startedAt: started.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     server: { provider: server.provider, version: server.serverVersion },
-    options: { seed: options.seed, runs: options.runs, isolation: options.isolation, maxSessions: shape.maxSessions },
+    options: { seed: options.seed, runs: options.runs, isolation: levelsOf(options), maxSessions: shape.maxSessions },
     rules,
     skipped,
   };
 }
 
+/** The isolation levels of a run, in the order given. */
+function levelsOf(options: MutationOptions): readonly IsolationLevel[] {
+  return typeof options.isolation === 'string' ? [options.isolation] : [...options.isolation];
+}
+
 /** Specs sharing schema files share one original sandbox and its mutants. */
-async function groupBySchema(options: MutationOptions): Promise<Array<{ files: SchemaFile[]; specs: LoadedSpec[] }>> {
-  if (options.schema) return [{ files: [...options.schema], specs: [...options.specs] }];
+async function groupBySchema(options: MutationOptions): Promise<Array<{ source: SchemaSource; specs: LoadedSpec[] }>> {
+  if (options.schema) return [{ source: isSchemaSource(options.schema) ? options.schema : schemaFiles(options.schema), specs: [...options.specs] }];
   const groups = new Map<string, { paths: readonly string[]; specs: LoadedSpec[] }>();
   for (const spec of options.specs) {
     const paths = spec.defaultSchema ?? [];
@@ -137,12 +146,13 @@ async function groupBySchema(options: MutationOptions): Promise<Array<{ files: S
     group.specs.push(spec);
     groups.set(key, group);
   }
-  return Promise.all([...groups.values()].map(async (g) => ({ files: await readSchemaFiles(g.paths), specs: g.specs })));
+  return Promise.all([...groups.values()].map(async (g) => ({ source: schemaFiles(await readSchemaFiles(g.paths)), specs: g.specs })));
 }
 
-/** A rule under mutation: its spec, baseline check and mutants. */
+/** A rule under mutation at one isolation level: its spec, baseline check and mutants. */
 interface RuleUnderTest {
   readonly spec: LoadedSpec;
+  readonly isolation: IsolationLevel;
   baseline?: RuleCheck;
   mutants: Mutant[];
   /** Why a mutant's object does not enforce the rule (see enforcing-objects.ts); undefined when it does. */
@@ -153,13 +163,13 @@ interface RuleUnderTest {
 
 async function mutateSchema(
   server: StartedServer,
-  files: readonly SchemaFile[],
+  source: SchemaSource,
   specs: readonly LoadedSpec[],
   options: MutationOptions,
 ): Promise<{ rules: RuleMutation[]; skipped: SkippedRule[] }> {
   const shape = options.shape ?? DEFAULT_SHAPE;
   const workers = Math.max(1, options.workers ?? 2);
-  const original = await Sandbox.create(server, files);
+  const original = await Sandbox.create(server, source);
   try {
     const catalog = await catalogOf(original);
     const skipped: SkippedRule[] = [];
@@ -171,7 +181,7 @@ async function mutateSchema(
         skipped.push({ ruleId: spec.rule.id, kind: 'no-tables', reason: missing });
         continue;
       }
-      underTest.push({ spec, mutants: [], apart: () => undefined, results: new Map(), durationMs: 0 });
+      for (const isolation of levelsOf(options)) underTest.push({ spec, isolation, mutants: [], apart: () => undefined, results: new Map(), durationMs: 0 });
     }
 
     // One database of the original schema per worker, and on it an executor for the rule the worker is on:
@@ -182,15 +192,15 @@ async function mutateSchema(
         underTest.map((rut) => async (slot) => {
           const t = performance.now();
           try {
-            rut.baseline = await check(rut.spec.rule, await originals.forRule(slot, rut.spec.rule), options, shape);
+            rut.baseline = await check(rut.spec.rule, await originals.forRule(slot, rut.spec.rule), rut.isolation, options, shape);
           } catch (error) {
-            // A schema with the rule's tables but other columns: an error when the rule was named, else skipped.
+            // A schema with the rule's tables but other columns: an error when the rule was named, else skipped (once, whatever the levels).
             if (options.named || !isKitError(error) || error.kind !== 'schema') throw error;
-            skipped.push({ ruleId: rut.spec.rule.id, kind: 'misfit', reason: error.message });
+            if (!skipped.some((s) => s.ruleId === rut.spec.rule.id)) skipped.push({ ruleId: rut.spec.rule.id, kind: 'misfit', reason: error.message });
             return;
           }
           rut.durationMs += performance.now() - t;
-          options.onProgress?.(`${rut.spec.rule.id}: ${rut.baseline.verdict} on the original schema`);
+          options.onProgress?.(`${label(rut)}: ${rut.baseline.verdict} on the original schema`);
           if (rut.baseline.verdict === 'pass') {
             rut.mutants = deriveMutants(catalog, rut.spec.rule);
             if (!options.allObjects) rut.apart = objectsApart(rut.spec.rule, catalog);
@@ -200,10 +210,15 @@ async function mutateSchema(
         options.signal,
       );
 
-      // A mutant several rules share is applied once.
+      // A mutant of an object that does not enforce the rule is listed, not run; one several rules share is applied once.
       const byName = new Map<string, { mutant: Mutant; rules: RuleUnderTest[] }>();
       for (const rut of underTest) {
         for (const mutant of rut.mutants) {
+          const apart = rut.apart(mutant.object);
+          if (apart !== undefined) {
+            rut.results.set(mutant.name, { name: mutant.name, kind: mutant.kind, sql: mutant.sql, status: 'not-run', apart, durationMs: 0 });
+            continue;
+          }
           const entry = byName.get(mutant.name) ?? { mutant, rules: [] };
           entry.rules.push(rut);
           byName.set(mutant.name, entry);
@@ -214,7 +229,8 @@ async function mutateSchema(
           let sandbox: Sandbox;
           const t = performance.now();
           try {
-            sandbox = await Sandbox.create(server, [...files, { path: `mutant: ${mutant.name}`, sql: mutant.sql }]);
+            // The original template cloned and the mutant's statement applied: the schema is never built again.
+            sandbox = await Sandbox.create(server, [{ path: `mutant: ${mutant.name}`, sql: mutant.sql }], { from: original });
           } catch (error) {
             if (!isKitError(error) || error.kind !== 'schema') throw error;
             const reason = error.message.replace(/^the schema does not apply: /, 'does not apply: ');
@@ -226,7 +242,7 @@ async function mutateSchema(
             const database = sandbox.settingsFor(sandbox.template);
             for (const rut of rules) {
               const ruleMutant = rut.mutants.find((m) => m.name === mutant.name)!;
-              const result = await scoreMutant(rut.spec.rule, ruleMutant, () => originals.forRule(slot, rut.spec.rule), database, options, shape);
+              const result = await scoreMutant(rut, ruleMutant, () => originals.forRule(slot, rut.spec.rule), database, options, shape);
               record(rut, result, options);
             }
           } finally {
@@ -241,10 +257,15 @@ async function mutateSchema(
     }
 
     const checked = underTest.filter((rut) => rut.baseline !== undefined);
-    return { rules: checked.map((rut) => summarize(rut, files)), skipped };
+    return { rules: checked.map((rut) => summarize(rut, source.labels)), skipped };
   } finally {
     await original.dispose();
   }
+}
+
+/** A rule and level as progress lines name them. */
+function label(rut: RuleUnderTest): string {
+  return `${rut.spec.rule.id} [${rut.isolation}]`;
 }
 
 /** The catalog of the schema as applied; the connection is closed before anything clones the template. */
@@ -258,8 +279,8 @@ async function catalogOf(sandbox: Sandbox): Promise<Catalog> {
 }
 
 /** Checks one rule; an error verdict is the infrastructure's, never the rule's. */
-async function check(rule: Rule, executor: ScenarioExecutor, options: MutationOptions, shape: ScenarioShape): Promise<RuleCheck> {
-  const result = await checkRule(rule, executor, { isolation: options.isolation, runs: options.runs, seed: options.seed, shape, signal: options.signal });
+async function check(rule: Rule, executor: ScenarioExecutor, isolation: IsolationLevel, options: MutationOptions, shape: ScenarioShape): Promise<RuleCheck> {
+  const result = await checkRule(rule, executor, { isolation, runs: options.runs, seed: options.seed, shape, signal: options.signal });
   if (result.verdict === 'error') throw new KitError('infrastructure', `${rule.id}: ${result.error ?? 'the check failed'}`);
   return result;
 }
@@ -269,7 +290,7 @@ async function check(rule: Rule, executor: ScenarioExecutor, options: MutationOp
  * generated scenarios executed on the original and on the mutant, on the executors the checks used.
  */
 async function scoreMutant(
-  rule: Rule,
+  rut: RuleUnderTest,
   mutant: Mutant,
   original: () => Promise<ScenarioExecutor>,
   mutantDb: ConnectionSettings,
@@ -277,17 +298,18 @@ async function scoreMutant(
   shape: ScenarioShape,
 ): Promise<MutantResult> {
   const t = performance.now();
+  const { rule } = rut.spec;
   const base = { name: mutant.name, kind: mutant.kind, sql: mutant.sql };
   let executor: ScenarioExecutor | undefined;
   try {
     executor = await ScenarioExecutor.open(rule, mutantDb, { maxSessions: shape.maxSessions });
-    const result = await check(rule, executor, options, shape);
+    const result = await check(rule, executor, rut.isolation, options, shape);
     if (result.verdict === 'violation' || result.verdict === 'over-restrictive') {
       const steps = result.counterexample ? stepCount(result.counterexample.scenario) : undefined;
       return { ...base, status: 'killed', verdict: result.verdict, ...(steps === undefined ? {} : { counterexampleSteps: steps }), durationMs: elapsed(t) };
     }
     const originalExecutor = await original();
-    const diff = await diffRule(rule, originalExecutor, executor, { isolation: options.isolation, runs: options.runs, seed: options.seed, shape, verdicts: false });
+    const diff = await diffRule(rule, originalExecutor, executor, { isolation: rut.isolation, runs: options.runs, seed: options.seed, shape, verdicts: false });
     const caused = await changesCausedByMutant(diff, originalExecutor);
     // The diff's example is a counterexample in its own right when the rule judges the change a failure of the
     // mutant: an operation it allows now rejected on a quiet state, or one that breaks it now accepted. The
@@ -342,16 +364,12 @@ function record(rut: RuleUnderTest, result: MutantResult, options: MutationOptio
   rut.results.set(result.name, result);
   rut.durationMs += result.durationMs;
   const detail = result.status === 'killed' ? ` (${result.verdict})` : result.status === 'survived' ? ` (${result.survivor!.kind})` : '';
-  options.onProgress?.(`${rut.spec.rule.id}: ${result.name} → ${result.status}${detail}`);
+  options.onProgress?.(`${label(rut)}: ${result.name} → ${result.status}${detail}`);
 }
 
-function summarize(rut: RuleUnderTest, files: readonly SchemaFile[]): RuleMutation {
+function summarize(rut: RuleUnderTest, schema: readonly string[]): RuleMutation {
   // Results in the order the mutants were derived (object by object), not the order they finished.
-  const mutants = rut.mutants.flatMap((m) => {
-    const result = rut.results.get(m.name);
-    const apart = rut.apart(m.object);
-    return result ? [apart === undefined ? result : { ...result, apart }] : [];
-  });
+  const mutants = rut.mutants.flatMap((m) => rut.results.get(m.name) ?? []);
   const count = (status: MutantStatus) => mutants.filter((m) => m.status === status).length;
   const scored = mutants.filter((m) => m.apart === undefined);
   const killedScored = scored.filter((m) => m.status === 'killed').length;
@@ -361,7 +379,8 @@ function summarize(rut: RuleUnderTest, files: readonly SchemaFile[]): RuleMutati
     ruleId: rut.spec.rule.id,
     title: rut.spec.rule.title,
     specFile: rut.spec.file,
-    schema: files.map((f) => f.path),
+    schema: [...schema],
+    isolation: rut.isolation,
     baseline: {
       verdict: baseline.verdict,
       ...(baseline.counterexample ? { counterexampleSteps: stepCount(baseline.counterexample.scenario) } : {}),
