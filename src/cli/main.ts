@@ -16,17 +16,20 @@ let DEFAULT_RUNS!: number;
 let ISOLATION_LEVELS!: typeof import('../engine/scenario.ts').ISOLATION_LEVELS;
 let EXPLAIN_RUNS!: number;
 let REPORTERS!: typeof import('../report/registry.ts').REPORTERS;
+let DOCUMENT_FORMATS!: typeof import('../report/document-output.ts').DOCUMENT_FORMATS;
 let schemaOptions!: typeof import('./schema-options.ts').schemaOptions;
+let withoutExtensionOption!: typeof import('./schema-options.ts').withoutExtensionOption;
 let schemaArgsOf!: typeof import('./schema-options.ts').schemaArgsOf;
 let serverOptions!: typeof import('./server-options.ts').serverOptions;
 let redactUrl: (line: string) => string = (line) => line;
 
 async function loadOptionModules(): Promise<void> {
-  const [ruleCheck, scenario, explanation, registry, schema, server, connection] = await Promise.all([
+  const [ruleCheck, scenario, explanation, registry, documentOutput, schema, server, connection] = await Promise.all([
     import('../engine/rule-check.ts'),
     import('../engine/scenario.ts'),
     import('../explain/explanation.ts'),
     import('../report/registry.ts'),
+    import('../report/document-output.ts'),
     import('./schema-options.ts'),
     import('./server-options.ts'),
     import('../db/connection.ts'),
@@ -35,7 +38,8 @@ async function loadOptionModules(): Promise<void> {
   ({ ISOLATION_LEVELS } = scenario);
   ({ EXPLAIN_RUNS } = explanation);
   ({ REPORTERS } = registry);
-  ({ schemaOptions, schemaArgsOf } = schema);
+  ({ DOCUMENT_FORMATS } = documentOutput);
+  ({ schemaOptions, schemaArgsOf, withoutExtensionOption } = schema);
   ({ serverOptions } = server);
   ({ redactUrl } = connection);
 }
@@ -49,6 +53,10 @@ const searchOptions = <T>(y: Argv<T>) =>
     .option('runs', { type: 'number', default: DEFAULT_RUNS, describe: 'scenarios per rule and isolation level' })
     .option('seed', { type: 'number', describe: 'fast-check seed (random by default, always printed)' })
     .option('sessions', { type: 'number', default: 4, describe: 'most concurrent sessions in a scenario (1-8)' });
+
+/** --format, as run, merge, diff and mutate take it: one or several of `names` (checked by the command, as a usage error). */
+const formatOption = <T>(y: Argv<T>, names: readonly string[], where: string) =>
+  y.option('format', { type: 'string', array: true, describe: `${names.join(', ')} (repeatable)${where}` });
 
 function checkSearchOptions(a: { runs: number; sessions: number; seed?: number }): void {
   positiveInteger('--runs', a.runs);
@@ -79,7 +87,7 @@ export async function main(argv: string[], output: CommandContext = processOutpu
       'run [specs..]',
       'check rules against a live schema (rule ids or spec files; all specs by default)',
       (y) =>
-        schemaOptions(searchOptions(serverOptions(y)))
+        formatOption(schemaOptions(searchOptions(serverOptions(y))), Object.keys(REPORTERS), ': the reporters (default all)')
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
           .option('path', { type: 'string', describe: 'fast-check path of a failing run to replay from the seed' })
           .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'] })
@@ -94,7 +102,6 @@ export async function main(argv: string[], output: CommandContext = processOutpu
           .option('shard', { type: 'string', describe: 'run only the i-th of n shares of the rule × isolation checks, e.g. 2/4 (combine with pgconform merge)' })
           .option('statement-timeout', { type: 'number', default: 5000, describe: 'milliseconds a step may run; one that hits it is an infrastructure error' })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where reports are written' })
-          .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
             checkSearchOptions(a);
@@ -138,10 +145,9 @@ export async function main(argv: string[], output: CommandContext = processOutpu
       'merge <reports..>',
       "combine the report.json files of a run's shards into one report (exit code as the whole run)",
       (y) =>
-        y
+        formatOption(y, Object.keys(REPORTERS), ': the reporters (default all)')
           .positional('reports', { type: 'string', array: true, demandOption: true })
           .option('report-dir', { type: 'string', default: 'reports', describe: 'where the merged reports are written' })
-          .option('format', { type: 'string', array: true, describe: `reporters: ${Object.keys(REPORTERS).join(', ')}` })
           .option('quiet', { type: 'boolean', describe: 'print nothing but errors' }),
       async (a) => {
         const { mergeCommand } = await import('./commands/merge.ts');
@@ -244,14 +250,14 @@ export async function main(argv: string[], output: CommandContext = processOutpu
       'diff [specs..]',
       'compare how two schemas answer the rules (exit 1 when a rule now fails or an allowed operation is now rejected); --migration checks a migration on generated data',
       (y) =>
-        searchOptions(serverOptions(y))
+        formatOption(withoutExtensionOption(searchOptions(serverOptions(y))), DOCUMENT_FORMATS, ': the files into --report-dir (default console, and all with --report-dir); without it, the one format to standard output')
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
-          .option('before', { type: 'string', demandOption: true, describe: 'schema source: a .sql file, a folder of .sql files (name order), or <git-rev>:<path>' })
-          .option('after', { type: 'string', describe: 'schema source to compare with --before' })
+          .option('before', { type: 'string', demandOption: true, describe: 'schema source: a .sql file, a migrations folder in any layout --migrations reads, or <git-rev>:<path>' })
+          .option('after', { type: 'string', describe: 'schema source to compare with --before (same kinds)' })
           .option('migration', { type: 'string', describe: 'a migration .sql file applied to a --before database holding generated data' })
           .option('down', { type: 'string', describe: 'its down migration: must restore the previous behaviour' })
           .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'], describe: 'isolation levels, each rule compared at each' })
-          .option('report-dir', { type: 'string', describe: 'write diff.json, diff.md (appended to $GITHUB_STEP_SUMMARY when set) and junit.xml there' })
+          .option('report-dir', { type: 'string', describe: 'write diff.json, diff.md (appended to $GITHUB_STEP_SUMMARY when set) and junit.xml there (or the --format ones)' })
           .option('json', { type: 'boolean', describe: 'print the diff.json document instead of text' })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
@@ -276,6 +282,8 @@ export async function main(argv: string[], output: CommandContext = processOutpu
             sessions: a.sessions,
             json: a.json,
             reportDir: a.reportDir,
+            format: a.format,
+            withoutExtension: a.withoutExtension,
             quiet: a.quiet,
             debug: a.debug,
             specsDir: a.specsDir,
@@ -331,14 +339,12 @@ export async function main(argv: string[], output: CommandContext = processOutpu
       'mutate [specs..]',
       'how strong the specs are: mutants of the schema derived from its catalog, a score per rule, and survivors classified (exit 1 when a behaviour-changing mutant survives)',
       (y) =>
-        searchOptions(serverOptions(y))
+        formatOption(schemaOptions(searchOptions(serverOptions(y))), DOCUMENT_FORMATS, ': the files into --report-dir (default all, into reports/); without --report-dir, the one format to standard output')
           .positional('specs', { type: 'string', array: true, default: [] as string[] })
-          .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
-          .option('migrations', { type: 'string', describe: 'a migrations folder (numbered files, Flyway, golang-migrate, Prisma, diesel, a Rails db folder)' })
-          .option('isolation', { type: 'string', choices: ISOLATION_LEVELS, default: 'read-committed' })
+          .option('isolation', { type: 'string', array: true, choices: ISOLATION_LEVELS, default: ['read-committed'], describe: "isolation levels, each rule's mutants checked at each" })
           .option('workers', { type: 'number', default: 2, describe: 'mutants checked at once' })
-          .option('all-objects', { type: 'boolean', describe: "score the mutants of every object on the rule's tables, not only of those that enforce the rule" })
-          .option('report-dir', { type: 'string', default: 'reports', describe: 'where mutate.json is written' })
+          .option('all-objects', { type: 'boolean', describe: "run and score the mutants of every object on the rule's tables, not only of those that enforce the rule (the others are listed, not run)" })
+          .option('report-dir', { type: 'string', describe: 'where mutate.json, mutate.md (appended to $GITHUB_STEP_SUMMARY when set) and junit.xml are written (default reports/ without --format)' })
           .option('json', { type: 'boolean', describe: 'print the result as JSON (the mutate.json document) instead of text' })
           .option('quiet', { type: 'boolean', describe: 'no progress output' })
           .check((a) => {
@@ -351,18 +357,18 @@ export async function main(argv: string[], output: CommandContext = processOutpu
         exitCode = await mutateCommand(
           {
             specs: a.specs as string[],
-            schema: a.schema,
-            migrations: a.migrations,
+            ...schemaArgsOf(a),
             url: a.url,
             docker: a.docker,
             pgVersion: a.pgVersion,
             runs: a.runs,
             seed: a.seed,
             sessions: a.sessions,
-            isolation: a.isolation as IsolationLevel,
+            isolation: a.isolation as IsolationLevel[],
             workers: a.workers,
             allObjects: a.allObjects,
             reportDir: a.reportDir,
+            format: a.format,
             json: a.json,
             quiet: a.quiet,
             debug: a.debug,

@@ -4,6 +4,7 @@ import { liveSchemaSource, readLiveSchema } from '../source/live-schema.ts';
 import { DEFAULT_MIGRATE_TIMEOUT_MS, migrateCommand } from '../source/migrate-command.ts';
 import { readMigrations, readSources } from '../source/read-source.ts';
 import { schemaFiles, type SchemaSource } from '../source/schema-source.ts';
+import type { SchemaFile } from '../db/schema-source.ts';
 import { schemaWithoutExtensions } from '../source/lenient-schema.ts';
 import type { CommandContext } from './context.ts';
 
@@ -22,15 +23,18 @@ export interface SchemaArgs {
   withoutExtension?: string[];
 }
 
+/** --without-extension: for every command that builds SQL files (run, explain, mutate, and diff's two sides). */
+export const withoutExtensionOption = <T>(y: Argv<T>) =>
+  y.option('without-extension', { type: 'string', array: true, describe: 'build the SQL files without this extension (repeatable): its CREATE EXTENSION and each statement that then fails are left out and named' });
+
 /** The schema options of the commands that build a sandbox (run, explain, mutate). */
 export const schemaOptions = <T>(y: Argv<T>) =>
-  y
+  withoutExtensionOption(y)
     .option('schema', { type: 'string', array: true, describe: 'schema files or folders applied in order, or <git-rev>:<path> (default: the schema each spec names)' })
     .option('migrations', { type: 'string', describe: 'a migrations folder: numbered .sql files, Flyway, golang-migrate, Prisma or diesel folders, a Rails db folder (structure.sql)' })
     .option('migrate-cmd', { type: 'string', describe: 'your migration tool, run in a shell with DATABASE_URL and PG* pointing at the sandbox, e.g. "npx prisma migrate deploy"' })
     .option('migrate-timeout', { type: 'number', default: 600, describe: 'seconds --migrate-cmd may run' })
     .option('schema-from', { type: 'string', describe: 'copy only the schema of this live database (read, never written): pg_dump when it can, else from the catalog' })
-    .option('without-extension', { type: 'string', array: true, describe: 'build --schema or --migrations without this extension (repeatable): its CREATE EXTENSION and each statement that then fails are left out and named' })
     .check((a) => {
       if (!(a['migrate-timeout'] > 0)) throw new Error('--migrate-timeout must be a positive number of seconds');
       return true;
@@ -61,9 +65,7 @@ export async function schemaSourceOf(args: SchemaArgs & { debug?: boolean; quiet
   if (without.length > 0 && !args.schema?.length && args.migrations === undefined) {
     throw new KitError('usage', '--without-extension applies to SQL files: give --schema or --migrations', { fix: 'or install the extension on the server' });
   }
-  // Without an extension, the statements that fail for want of it are left out and named, once, as the template is built.
-  const source = (files: Parameters<typeof schemaFiles>[0]) =>
-    without.length > 0 ? schemaWithoutExtensions(files, without, (line) => context.err(`pgconform: ${line}`)) : schemaFiles(files);
+  const source = (files: readonly SchemaFile[]) => filesSource(files, without, context);
   if (args.schema?.length) return source(await readSources(args.schema, { onLayout }));
   if (args.migrations !== undefined) return source(await readMigrations(args.migrations, { onLayout }));
   if (args.migrateCmd !== undefined) {
@@ -80,4 +82,19 @@ export async function schemaSourceOf(args: SchemaArgs & { debug?: boolean; quiet
     return liveSchemaSource(live);
   }
   return undefined;
+}
+
+/**
+ * SQL files as a schema source; without the named extensions, the statements that fail for want of them are
+ * left out and named, each once however many sandboxes are built from the files (diff builds one per level).
+ */
+export function filesSource(files: readonly SchemaFile[], withoutExtension: readonly string[] | undefined, context: CommandContext): SchemaSource {
+  const without = withoutExtension?.filter(Boolean) ?? [];
+  if (without.length === 0) return schemaFiles(files);
+  const said = new Set<string>();
+  return schemaWithoutExtensions(files, without, (line) => {
+    if (said.has(line)) return;
+    said.add(line);
+    context.err(`pgconform: ${line}`);
+  });
 }

@@ -1,29 +1,30 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Renderings } from '../report/document-output.ts';
 import { escapeXml } from '../report/junit-reporter.ts';
 import { schemaSummary } from '../source/schema-summary.ts';
 import type { DiffDocument } from './diff-document.ts';
 
-// The reports of `pgconform diff` for a pull request: diff.json (the document), diff.md (the verdict and one
-// line per rule first, the evidence under a collapsed <details>, appended to $GITHUB_STEP_SUMMARY when set)
-// and junit.xml (a test case per rule and isolation level, failing on a regression).
+// The reports of `pgconform diff` for a pull request, chosen by --format (see document-output.ts): the console
+// text, diff.json (the document), diff.md (the verdict and one line per rule first, the evidence under a
+// collapsed <details>) and junit.xml (a test case per rule and isolation level, failing on a regression).
 
-/** The file names diff writes in --report-dir. */
-export const DIFF_REPORT_FILES = { json: 'diff.json', markdown: 'diff.md', junit: 'junit.xml' } as const;
+/** The diff in each --format; `evidence` is the long text that follows the verdict and one line per rule. */
+export function diffRenderings(document: DiffDocument, evidence: readonly string[]): Renderings {
+  return {
+    console: { text: () => diffConsole(document, evidence).join('\n') },
+    json: { file: 'diff.json', text: () => `${JSON.stringify(document, null, 2)}\n` },
+    markdown: { file: 'diff.md', text: () => diffMarkdown(document, evidence) },
+    junit: { file: 'junit.xml', text: () => diffJunit(document) },
+  };
+}
 
-/** Writes the three reports into `dir` and returns their paths. */
-export async function writeDiffReports(dir: string, document: DiffDocument, evidence: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const markdown = diffMarkdown(document, evidence);
-  const files: Array<[string, string]> = [
-    [DIFF_REPORT_FILES.json, `${JSON.stringify(document, null, 2)}\n`],
-    [DIFF_REPORT_FILES.markdown, markdown],
-    [DIFF_REPORT_FILES.junit, diffJunit(document)],
+/** The console text: the verdict and one line per rule and level first; the long evidence after it. */
+export function diffConsole(document: DiffDocument, evidence: readonly string[]): string[] {
+  return [
+    `${diffVerdictLine(document)} (seed ${document.seed})`,
+    ...document.rules.map((rule) => `  ${rule.regressions.length > 0 ? 'REGRESSION' : 'same      '} ${rule.ruleId} [${rule.isolation}]: ${rule.regressions[0] ?? rule.summary}`),
+    '',
+    ...evidence,
   ];
-  for (const [name, text] of files) await writeFile(join(dir, name), text);
-  // Appended: earlier steps of the job may have written their own summaries there.
-  if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
-  return files.map(([name]) => join(dir, name));
 }
 
 /** One line for the verdict of a diff. */

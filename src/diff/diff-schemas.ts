@@ -2,6 +2,7 @@ import { connect, quoteQualified, type ConnectionSettings } from '../db/connecti
 import type { StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import type { SchemaFile } from '../db/schema-source.ts';
+import { isSchemaSource, type SchemaSource } from '../source/schema-source.ts';
 import { isServerError } from '../db/sql-failure.ts';
 import { ScenarioExecutor } from '../engine/executor.ts';
 import { DEFAULT_SHAPE } from '../engine/scenario.ts';
@@ -38,7 +39,12 @@ export interface SchemaDiff {
 }
 
 /** Applies each schema to a sandbox of its own and compares every fitting rule on them. Drops the sandboxes whatever happens. */
-export async function diffSchemas(server: StartedServer, before: readonly SchemaFile[], after: readonly SchemaFile[], options: SchemaDiffOptions): Promise<SchemaDiff> {
+export async function diffSchemas(
+  server: StartedServer,
+  before: readonly SchemaFile[] | SchemaSource,
+  after: readonly SchemaFile[] | SchemaSource,
+  options: SchemaDiffOptions,
+): Promise<SchemaDiff> {
   const started = performance.now();
   const sandboxes: Sandbox[] = [];
   const rules: RuleDiff[] = [];
@@ -70,12 +76,17 @@ export async function diffSchemas(server: StartedServer, before: readonly Schema
     for (const sandbox of sandboxes) await sandbox.dispose();
   }
   return {
-    before: before.map((f) => f.path),
-    after: after.map((f) => f.path),
+    before: labelsOf(before),
+    after: labelsOf(after),
     rules,
     skipped,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** What a schema is named by in reports: its file paths, or its source's labels. */
+export function labelsOf(schema: readonly SchemaFile[] | SchemaSource): string[] {
+  return isSchemaSource(schema) ? [...schema.labels] : schema.map((file) => file.path);
 }
 
 /** One rule on one database of each schema; both executors are closed whatever happens. */

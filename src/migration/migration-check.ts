@@ -3,6 +3,7 @@ import { connect, type ConnectionSettings } from '../db/connection.ts';
 import type { StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import type { SchemaFile } from '../db/schema-source.ts';
+import type { SchemaSource } from '../source/schema-source.ts';
 import { isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
 import type { DiffOptions, RuleDiff } from '../diff/behaviour-diff.ts';
 import { compareRule, missingTables } from '../diff/diff-schemas.ts';
@@ -68,7 +69,7 @@ export interface MigrationCheck {
  * cleanly, leaving every row and the schema as they were?). With a down migration, the round trip
  * must keep the data and the downgraded schema must answer the rule's operations as before.
  */
-export async function checkMigration(server: StartedServer, rule: Rule, before: readonly SchemaFile[], options: MigrationCheckOptions): Promise<MigrationCheck> {
+export async function checkMigration(server: StartedServer, rule: Rule, before: readonly SchemaFile[] | SchemaSource, options: MigrationCheckOptions): Promise<MigrationCheck> {
   const sandbox = await Sandbox.create(server, before);
   try {
     const dataDb = await sandbox.createWorkerDatabase();

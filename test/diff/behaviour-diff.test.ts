@@ -1,6 +1,6 @@
 // The behavioural diff on real servers: seed 004's fix reported in the domain's words, the reverse
 // change reported as a regression by the CLI (exit 1), and bad input as one line (exit 2).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -82,6 +82,27 @@ describe('pgconform diff', () => {
     expect(readFileSync(summary, 'utf8')).toBe(`# earlier step\n${markdown}\n`);
     const junit = readFileSync(join(dir, 'reports', 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testsuite name="pgconform diff" tests="2" failures="2"/);
+  });
+
+  it('--format: without --report-dir the one format is the output; with it, only the formats named are written; each side may be built --without-extension', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgconform-diff-'));
+    const dump = join(dir, 'before.sql');
+    writeFileSync(dump, `CREATE EXTENSION IF NOT EXISTS pg_no_such_extension;\n${readFileSync(join(ROOT, REFERENCE), 'utf8')}`);
+    const common = ['--before', dump, '--after', SEED_004, '--url', inject('embeddedUrl'), '--runs', '40', '--seed', '3', '--quiet', 'one-primary-provider'];
+    const junit = await pgconform(['diff', ...common, '--without-extension', 'pg_no_such_extension', '--format', 'junit']);
+    expect(junit.code, junit.stderr).toBe(1);
+    expect(junit.stdout).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="pgconform diff" tests="1" failures="1">/);
+    expect(junit.stderr.trim().split('\n')).toEqual([expect.stringMatching(/before\.sql:1: CREATE EXTENSION pg_no_such_extension left out \(--without-extension\)$/)]);
+    expect(readdirSync(dir)).toEqual(['before.sql']);
+
+    const written = await pgconform(['diff', ...common, '--without-extension', 'pg_no_such_extension', '--format', 'json', 'markdown', '--report-dir', join(dir, 'reports')]);
+    expect(written.code, written.stderr).toBe(1);
+    expect(written.stdout).toBe('');
+    expect(readdirSync(join(dir, 'reports')).sort()).toEqual(['diff.json', 'diff.md']);
+    expect(diffDocumentSchema.parse(JSON.parse(readFileSync(join(dir, 'reports', 'diff.json'), 'utf8'))).verdict).toBe('regression');
+
+    const several = await pgconform(['diff', ...common, '--format', 'json', 'markdown']);
+    expect([several.code, several.stderr]).toEqual([2, 'pgconform: --format json, markdown without --report-dir: only one format can go to standard output (give --report-dir, or one --format)\n']);
   });
 
   it('exits 2 when it compared no rule, rather than "no regression in 0 rules"', async () => {

@@ -1,6 +1,6 @@
 import type { StartedServer } from '../../db/provider.ts';
 import type { SchemaFile } from '../../db/schema-source.ts';
-import { diffSchemas, type SchemaDiff } from '../../diff/diff-schemas.ts';
+import { diffSchemas, labelsOf, type SchemaDiff } from '../../diff/diff-schemas.ts';
 import { diffLines } from '../../diff/diff-text.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
 import { ExitCode, isKitError, KitError } from '../../errors/kit-error.ts';
@@ -14,8 +14,11 @@ import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
 import { diffDocument } from '../../diff/diff-document.ts';
-import { diffVerdictLine, writeDiffReports } from '../../diff/diff-reports.ts';
+import { diffRenderings } from '../../diff/diff-reports.ts';
 import { resolve } from 'node:path';
+import { chosenFormats, writeDocument } from '../../report/document-output.ts';
+import { filesSource } from '../schema-options.ts';
+import type { SchemaSource } from '../../source/schema-source.ts';
 
 /** Arguments of `pgconform diff`. */
 export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
@@ -30,8 +33,12 @@ export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
   sessions: number;
   json?: boolean;
   quiet?: boolean;
-  /** Where diff.json, diff.md and junit.xml are written (none when absent). */
+  /** Where the file formats are written (diff.json, diff.md, junit.xml); without it, the one --format goes to standard output. */
   reportDir?: string;
+  /** console, json, junit, markdown (default: console, and every file with --report-dir). */
+  format?: string[];
+  /** Extensions both sides are built without (see lenient-schema.ts). */
+  withoutExtension?: string[];
 }
 
 /**
@@ -43,10 +50,13 @@ export interface DiffArgs extends RuleSelectionArgs, ServerArgs {
 export async function diffCommand(args: DiffArgs, context: CommandContext): Promise<number> {
   if (!args.after && !args.migration) throw new KitError('usage', 'diff needs --after, --migration, or both', { fix: 'e.g. pgconform diff --before old.sql --after new.sql' });
   if (args.down && !args.migration) throw new KitError('usage', '--down needs --migration', { fix: 'pass the up migration with --migration' });
+  const formats = chosenFormats(args.format, args.reportDir);
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
   const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
-  const before = await readSource(args.before, { onLayout });
-  const after = args.after ? await readSource(args.after, { onLayout }) : undefined;
+  // Each side is any file source: a .sql file, a migrations folder in any layout, <git-rev>:<path>.
+  const side = async (source: string): Promise<SchemaSource> => filesSource(await readSource(source, { onLayout }), args.withoutExtension, context);
+  const before = await side(args.before);
+  const after = args.after ? await side(args.after) : undefined;
   const migration = args.migration ? await readOneFile(args.migration, '--migration') : undefined;
   const down = args.down ? await readOneFile(args.down, '--down') : undefined;
   const specs = await selectRules(args);
@@ -84,21 +94,17 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
     seed,
     runs: args.runs,
     isolation: levels,
-    before: before.map((f) => f.path),
-    ...(after ? { after: after.map((f) => f.path) } : {}),
+    before: labelsOf(before),
+    ...(after ? { after: labelsOf(after) } : {}),
     diffs,
     migrations,
   });
-  // The verdict and one line per rule first; the long evidence after it.
+  // The verdict and one line per rule first; the long evidence after it. --json prints the document as the console text.
   const evidence = [...diffs.flatMap((diff) => diffLines(diff)), ...migrations.flatMap((check) => ['', ...migrationLines(check)])];
-  if (args.json) context.out(JSON.stringify(document, null, 2));
-  else {
-    context.out(`${diffVerdictLine(document)} (seed ${seed})`);
-    for (const rule of document.rules) context.out(`  ${rule.regressions.length > 0 ? 'REGRESSION' : 'same      '} ${rule.ruleId} [${rule.isolation}]: ${rule.regressions[0] ?? rule.summary}`);
-    context.out('');
-    context.out(evidence.join('\n'));
-  }
-  if (args.reportDir) for (const file of await writeDiffReports(resolve(args.reportDir), document, evidence)) progress(`diff report: ${file}`);
+  const renderings = diffRenderings(document, evidence);
+  const shown = args.json ? { ...renderings, console: { text: renderings.json.text } } : renderings;
+  const reportDir = args.reportDir === undefined ? undefined : resolve(args.reportDir);
+  for (const file of await writeDocument(formats, reportDir, shown, context.out)) progress(`diff report: ${file}`);
   if (document.verdict === 'regression' || document.verdict === 'unsafe-migration') return ExitCode.RuleFailed;
   // A gate that compared nothing proves nothing: every rule was skipped (its tables or columns are not in both schemas).
   if (document.verdict === 'nothing-compared') {
@@ -112,7 +118,7 @@ export async function diffCommand(args: DiffArgs, context: CommandContext): Prom
 async function checkRuleMigration(
   server: StartedServer,
   spec: LoadedSpec,
-  before: readonly SchemaFile[],
+  before: SchemaSource,
   options: Parameters<typeof checkMigration>[3],
   named: boolean,
 ): Promise<MigrationCheck | undefined> {

@@ -1,53 +1,53 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../../engine/scenario.ts';
-import { ExitCode, KitError } from '../../errors/kit-error.ts';
+import { ExitCode } from '../../errors/kit-error.ts';
 import { mutateOnServer, mutationExitCode, type MutationResult } from '../../mutation/mutation-run.ts';
-import { mutationLines } from '../../mutation/mutation-text.ts';
-import { readMigrations, readSources } from '../../source/read-source.ts';
+import { mutationLines, ruleLabel } from '../../mutation/mutation-text.ts';
 import type { CommandContext } from '../context.ts';
 import { handleInterrupts } from '../interrupt.ts';
 import { selectRules, type RuleSelectionArgs } from '../rule-selection.ts';
+import { schemaSourceOf, type SchemaArgs } from '../schema-options.ts';
 import { VERSION } from '../version.ts';
 import { providerOf, type ServerArgs } from '../server-options.ts';
 import { mutationDocument } from '../../mutation/mutation-document.ts';
-import { writeMutationReports } from '../../mutation/mutation-reports.ts';
+import { mutationRenderings } from '../../mutation/mutation-reports.ts';
+import { chosenFormats, writeDocument } from '../../report/document-output.ts';
 
 /** Arguments of `pgconform mutate`. */
-export interface MutateArgs extends RuleSelectionArgs, ServerArgs {
-  schema?: string[];
-  /** A migrations folder, in any layout read-source knows (instead of --schema). */
-  migrations?: string;
+export interface MutateArgs extends RuleSelectionArgs, SchemaArgs, ServerArgs {
   runs: number;
   seed?: number;
   sessions: number;
-  isolation: IsolationLevel;
+  /** One or several levels: each rule's mutants are checked at each. */
+  isolation: IsolationLevel | readonly IsolationLevel[];
   workers: number;
-  /** Score every object's mutants (default: only those of objects that enforce the rule). */
+  /** Run and score every object's mutants (default: those of objects that do not enforce the rule are listed, not run). */
   allObjects?: boolean;
-  reportDir: string;
+  /** Where the file formats are written (default reports/ when no --format is given); without it, the one --format goes to standard output. */
+  reportDir?: string;
+  /** console, json, junit, markdown (default: all of them, the files in --report-dir). */
+  format?: string[];
   json?: boolean;
   quiet?: boolean;
 }
 
-/** Name of the JSON report in --report-dir. */
-export const MUTATION_REPORT = 'mutate.json';
-
 /**
  * pgconform mutate: how strong the specs are. Mutants of the schema are derived from its catalog, every
- * rule is checked on each mutant of the objects touching its tables, and survivors are classified by a
+ * rule is checked on each mutant of the objects that enforce it, and survivors are classified by a
  * behaviour diff (exit 1 when one changes behaviour the spec should state, or a rule fails on the
  * original schema; 0 otherwise).
  */
 export async function mutateCommand(args: MutateArgs, context: CommandContext): Promise<number> {
+  // Without --format, everything as before --format existed: the console, and the files in reports/.
+  const reportDir = args.reportDir ?? (args.format?.length ? undefined : 'reports');
+  const formats = chosenFormats(args.format, reportDir);
   const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const levels: readonly IsolationLevel[] = typeof args.isolation === 'string' ? [args.isolation] : args.isolation;
   const specs = await selectRules(args);
-  if (args.schema?.length && args.migrations !== undefined) throw new KitError('usage', '--schema and --migrations name the schema in different ways: give only one', { fix: 'one of --schema, --migrations' });
-  const onLayout = args.quiet ? undefined : (line: string) => context.err(`pgconform: ${line}`);
-  const schema = args.migrations !== undefined ? await readMigrations(args.migrations, { onLayout }) : args.schema?.length ? await readSources(args.schema, { onLayout }) : undefined;
+  const schema = await schemaSourceOf(args, context);
   const provider = providerOf(args, context);
   const progress = (line: string) => (args.quiet ? undefined : context.err(line));
-  progress(`pgconform ${VERSION} mutate: ${specs.length} rule(s), seed ${seed}, ${args.runs} scenarios per check, ${args.isolation}, ${provider.name} server`);
+  progress(`pgconform ${VERSION} mutate: ${specs.length} rule(s), seed ${seed}, ${args.runs} scenarios per check, ${levels.join(', ')}, ${provider.name} server`);
 
   const server = await provider.start();
   const interrupt = new AbortController();
@@ -58,7 +58,7 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
       specs,
       schema,
       named: args.specs.length > 0,
-      isolation: args.isolation,
+      isolation: levels,
       runs: args.runs,
       seed,
       shape: { ...DEFAULT_SHAPE, maxSessions: args.sessions },
@@ -73,27 +73,17 @@ export async function mutateCommand(args: MutateArgs, context: CommandContext): 
   }
 
   const document = mutationDocument(result, VERSION);
-  const reportDir = resolve(args.reportDir);
-  await mkdir(reportDir, { recursive: true });
-  const file = join(reportDir, MUTATION_REPORT);
-  await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
-  const others = await writeMutationReports(reportDir, document);
   const exitCode = mutationExitCode(result);
-  if (args.json) {
-    context.out(JSON.stringify(document, null, 2));
-  } else {
-    context.out(mutationLines(result).join('\n'));
-    context.out('');
-    context.out(verdictLine(result, exitCode, seed));
-  }
-  progress(`mutation report: ${[file, ...others].join(', ')}`);
+  const text = () => (args.json ? JSON.stringify(document, null, 2) : [...mutationLines(result), '', verdictLine(result, exitCode, seed)].join('\n'));
+  const files = await writeDocument(formats, reportDir === undefined ? undefined : resolve(reportDir), mutationRenderings(document, text), context.out);
+  if (files.length > 0) progress(`mutation report: ${files.join(', ')}`);
   return exitCode;
 }
 
 /** The closing sentence: what the exit code means for this run. */
 function verdictLine(result: MutationResult, exitCode: number, seed: number): string {
-  const failing = result.rules.filter((r) => r.baseline.verdict !== 'pass').map((r) => r.ruleId);
-  const weak = result.rules.filter((r) => r.weakSpec > 0).map((r) => `${r.ruleId} (${r.weakSpec})`);
+  const failing = result.rules.filter((r) => r.baseline.verdict !== 'pass').map(ruleLabel);
+  const weak = result.rules.filter((r) => r.weakSpec > 0).map((r) => `${ruleLabel(r)} (${r.weakSpec})`);
   const parts = [
     ...(failing.length > 0 ? [`fails on the original schema: ${failing.join(', ')}`] : []),
     ...(weak.length > 0 ? [`behaviour-changing mutants survive: ${weak.join(', ')}`] : []),
