@@ -1,5 +1,7 @@
 // Every spec against every fixture of its rule, with fixed seeds: references and equivalents must
 // pass, seeds and mutants must get the verdict written in their header. A new fixture is a new row.
+// Rules with a reference model of their own run with both oracles: every rejection judged is judged by
+// the model and by the database model too, and a disagreement fails the row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedServer } from '../src/db/provider.ts';
 import { UrlProvider } from '../src/db/url-provider.ts';
@@ -36,6 +38,7 @@ describe.each(testServers())('detection matrix on the $name server', ({ url }) =
       runs: verdict === 'pass' ? 200 : 500,
       seed: 1,
       workers: 1,
+      oracle: spec.rule.allows ? 'both' : 'database',
     });
     const check = result.rules[0]!.checks[0]!;
     expect(check.verdict, `${fixture.why}\n${check.error ?? ''}${check.notes.join('\n')}`).toBe(verdict);

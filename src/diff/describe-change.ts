@@ -35,11 +35,13 @@ export function generatorDomains(rule: Rule, samples = 300): Domains {
  * fall back to the rule's own description of the operation.
  */
 export function describeAllowedRow(rule: Rule, state: State, op: Operation, domains: Domains): string | undefined {
+  if (!rule.allows) return undefined;
+  const ruleAllows = rule.allows.bind(rule);
   const columns = Object.keys(op.args);
   const table = rule.tables.find((t) => (state[t] ?? []).some((row) => columns.length > 0 && columns.every((c) => c in row)));
   if (!table) return undefined;
   const rows = (state[table] ?? []).filter((row) => columns.every((c) => c in row));
-  const allows = (s: State, args: Row) => rule.allows(s, { kind: op.kind, args }).allowed;
+  const allows = (s: State, args: Row) => ruleAllows(s, { kind: op.kind, args }).allowed;
   const withRows = (r: Row[]): State => ({ ...state, [table]: r });
   const domain = domains.get(op.kind);
   const otherValue = (column: string, value: Value): Value => domain?.get(column)?.find((v) => !sameValue(v, value)) ?? value;

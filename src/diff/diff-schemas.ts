@@ -4,7 +4,7 @@ import { Sandbox } from '../db/sandbox.ts';
 import type { SchemaFile } from '../db/schema-source.ts';
 import { isSchemaSource, type SchemaSource } from '../source/schema-source.ts';
 import { isServerError } from '../db/sql-failure.ts';
-import { ScenarioExecutor } from '../engine/executor.ts';
+import { modelDatabaseFor, ScenarioExecutor } from '../engine/executor.ts';
 import { DEFAULT_SHAPE } from '../engine/scenario.ts';
 import { isKitError, KitError } from '../errors/kit-error.ts';
 import type { Rule } from '../rules/rule.ts';
@@ -66,7 +66,8 @@ export async function diffSchemas(
       }
       options.onRule?.(rule);
       try {
-        rules.push(await compareRule(rule, beforeDb, afterDb, options));
+        const models = { before: await modelDatabaseFor(rule, () => beforeSandbox.createWorkerDatabase()), after: await modelDatabaseFor(rule, () => afterSandbox.createWorkerDatabase()) };
+        rules.push(await compareRule(rule, beforeDb, afterDb, options, models));
       } catch (error) {
         if (options.named || !isKitError(error) || error.kind !== 'schema') throw error;
         skipped.push({ ruleId: rule.id, kind: 'misfit', reason: error.message });
@@ -90,11 +91,18 @@ export function labelsOf(schema: readonly SchemaFile[] | SchemaSource): string[]
 }
 
 /** One rule on one database of each schema; both executors are closed whatever happens. */
-export async function compareRule(rule: Rule, beforeDb: ConnectionSettings, afterDb: ConnectionSettings, options: DiffOptions): Promise<RuleDiff> {
+export async function compareRule(
+  rule: Rule,
+  beforeDb: ConnectionSettings,
+  afterDb: ConnectionSettings,
+  options: DiffOptions,
+  /** Databases for the database model of a rule without a model of its own, one per side. */
+  models: { before?: ConnectionSettings; after?: ConnectionSettings } = {},
+): Promise<RuleDiff> {
   const maxSessions = (options.shape ?? DEFAULT_SHAPE).maxSessions;
-  const before = await ScenarioExecutor.open(rule, beforeDb, { maxSessions });
+  const before = await ScenarioExecutor.open(rule, beforeDb, { maxSessions, modelDatabase: models.before });
   try {
-    const after = await ScenarioExecutor.open(rule, afterDb, { maxSessions });
+    const after = await ScenarioExecutor.open(rule, afterDb, { maxSessions, modelDatabase: models.after });
     try {
       await resetOrMisfit(before, rule, 'before');
       await resetOrMisfit(after, rule, 'after');

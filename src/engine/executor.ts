@@ -3,9 +3,11 @@ import { connect, type ConnectionSettings } from '../db/connection.ts';
 import { planReset } from '../db/reset.ts';
 import { contentsOf, readTemplateContents, rememberContents } from '../db/template-contents.ts';
 import { isConcurrencyAbort, isRuleRejection, isServerError, toSqlFailure, type SqlFailure } from '../db/sql-failure.ts';
-import type { Operation, Rule, State, Value } from '../rules/rule.ts';
+import type { Judgement, Operation, Rule, State, Value } from '../rules/rule.ts';
+import { CLEAR_CHANGE_LOG, installChangeLog } from '../rules/transition-log.ts';
 import type { CanonicalValues, RawState } from '../values/canonical-values.ts';
 import { readValueClasses } from '../values/value-classes.ts';
+import { DatabaseModel } from './database-model.ts';
 import type { GapClassifier } from './generator-gap.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { resetScope, type ResetScope } from './reset-scope.ts';
@@ -24,6 +26,27 @@ export interface ExecutorOptions {
   values?: CanonicalValues;
   /** Tells generator gaps from the rule's rejections; without it every rejection is judged. */
   gaps?: GapClassifier;
+  /**
+   * A fresh database of the same schema, for the database model (see database-model.ts): needed by a rule
+   * without a reference model of its own, or by the 'database' and 'both' oracles. Without it such a rule's
+   * rejections are not judged.
+   */
+  modelDatabase?: ConnectionSettings;
+  /** Which reference model judges rejections: the rule's own (default when it has one), the database, or both (they must agree). */
+  oracle?: Oracle;
+}
+
+/** Which reference model judges a rejection; 'both' runs the two and makes their disagreement an error verdict. */
+export type Oracle = 'model' | 'database' | 'both';
+
+/** Whether a rule checked with `oracle` needs a model database. */
+export function needsModelDatabase(rule: Rule, oracle: Oracle = 'model'): boolean {
+  return !rule.allows || oracle !== 'model';
+}
+
+/** A database for the rule's database model when it needs one, made by `create` (a sandbox's createWorkerDatabase). */
+export async function modelDatabaseFor(rule: Rule, create: () => Promise<ConnectionSettings>, oracle?: Oracle): Promise<ConnectionSettings | undefined> {
+  return needsModelDatabase(rule, oracle) ? create() : undefined;
 }
 
 /** What the observer connection did, by purpose: the cost of watching and checking (a final check and the reset after it share one round trip). */
@@ -116,18 +139,22 @@ export class ScenarioExecutor implements AsyncDisposable {
     readonly rule: Rule,
     private readonly observer: pg.Client,
     private readonly sessions: SessionState[],
-    private readonly options: Required<Omit<ExecutorOptions, 'values' | 'gaps'>> & Pick<ExecutorOptions, 'values'>,
+    private readonly options: Required<Omit<ExecutorOptions, 'values' | 'gaps' | 'modelDatabase'>> & Pick<ExecutorOptions, 'values'>,
     /** @internal */
     readonly gaps: GapClassifier | undefined,
+    /** @internal The database model, when the rule has no model or the oracle asks for it. */
+    readonly model: DatabaseModel | undefined,
   ) {}
 
   /** Opens the observer and `maxSessions` session connections to a worker database. */
   static async open(rule: Rule, settings: ConnectionSettings, options: ExecutorOptions): Promise<ScenarioExecutor> {
-    const { gaps, ...rest } = options;
-    const full = { statementTimeoutMs: 5_000, pollMs: 1, ...rest };
+    const { gaps, modelDatabase, ...rest } = options;
+    const full = { statementTimeoutMs: 5_000, pollMs: 1, oracle: 'model' as Oracle, ...rest };
     const observer = await connect(settings, { applicationName: 'pgconform-observer', statementTimeoutMs: 30_000 });
     const sessions: SessionState[] = [];
+    let model: DatabaseModel | undefined;
     try {
+      if (modelDatabase && needsModelDatabase(rule, full.oracle)) model = await DatabaseModel.open(rule, modelDatabase);
       for (let index = 0; index < full.maxSessions; index++) {
         const client = await connect(settings, { applicationName: `pgconform-s${index + 1}`, statementTimeoutMs: full.statementTimeoutMs });
         const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -135,10 +162,11 @@ export class ScenarioExecutor implements AsyncDisposable {
         await client.query("SET deadlock_timeout = '100ms'").catch(() => undefined);
         sessions.push(blankSession(index, client, rows[0]!.pid));
       }
-      const executor = new ScenarioExecutor(rule, observer, sessions, full, gaps);
+      const executor = new ScenarioExecutor(rule, observer, sessions, full, gaps, model);
       await executor.prepare(settings);
       return executor;
     } catch (error) {
+      await model?.close();
       await Promise.all([observer, ...sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
       throw error;
     }
@@ -151,6 +179,7 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** Closes every connection. */
   async close(): Promise<void> {
+    await this.model?.close();
     await Promise.all([this.observer, ...this.sessions.map((s) => s.client)].map((c) => c.end().catch(() => undefined)));
   }
 
@@ -184,9 +213,49 @@ export class ScenarioExecutor implements AsyncDisposable {
 
   /** The committed contents of the rule's tables, as the reference model sees them. */
   async snapshot(): Promise<State> {
+    return this.values.state(await this.rawSnapshot());
+  }
+
+  /** The committed contents of the rule's tables as read (the database model loads them as they are). */
+  private async rawSnapshot(): Promise<RawState> {
     this.counts.snapshots++;
     const { rows } = await this.observerQuery<RawState>(this.snapshotSql, [], true);
-    return this.values.state(rows[0] ?? {});
+    return rows[0] ?? {};
+  }
+
+  /**
+   * The database model's judgement. What the rule's model says the schema may refuse whatever the rule says
+   * (a duplicate primary key, a NULL the rule leaves to the schema) is not the database model's to judge.
+   */
+  private async databaseJudgement(raw: RawState, state: State, op: Operation): Promise<Judgement> {
+    const canonical = this.canonical(op);
+    const refusable = this.rule.refusable?.(canonical);
+    if (refusable) return { allowed: false, reason: refusable };
+    const step = this.rule.apply?.(state, canonical);
+    if (step && 'rejected' in step && typeof step.rejected === 'string') return { allowed: false, reason: step.rejected };
+    return this.model!.judge(raw, op);
+  }
+
+  /** @internal Conflicting pairs by the database model from the committed state (see DatabaseModel.conflicts). */
+  async databaseConflicts(candidates: readonly Operation[], limit: number): Promise<Array<[Operation, Operation]>> {
+    if (!this.model) return [];
+    return this.model.conflicts(await this.rawSnapshot(), candidates, limit);
+  }
+
+  /**
+   * @internal Judges an operation the schema rejected with nothing in flight, on the committed state: by the
+   * rule's model, the database model, or both (a disagreement is returned as such). Undefined: no model.
+   */
+  async judge(op: Operation): Promise<{ state: State; judgement: Judgement } | { state: State; disagreement: string } | undefined> {
+    const raw = await this.rawSnapshot();
+    const state = this.values.state(raw);
+    const own = this.rule.allows && this.options.oracle !== 'database' ? this.rule.allows(state, this.canonical(op)) : undefined;
+    const database = this.model && (!own || this.options.oracle === 'both') ? await this.databaseJudgement(raw, state, op) : undefined;
+    if (own && database && own.allowed !== database.allowed) {
+      return { state, disagreement: `the rule's model says ${own.allowed ? 'allowed' : 'forbidden'} (${own.reason}); the database model says ${database.allowed ? 'allowed' : 'forbidden'} (${database.reason})` };
+    }
+    const judgement = own ?? database;
+    return judgement ? { state, judgement } : undefined;
   }
 
   /** Runs the invariant query; rows returned break the rule. */
@@ -311,12 +380,16 @@ export class ScenarioExecutor implements AsyncDisposable {
     this.values = this.options.values ?? (await readValueClasses(this.observer, this.rule));
     let contents = contentsOf(settings);
     if (!contents) rememberContents(settings, (contents = await readTemplateContents(this.observer)));
+    // A rule about changes reads the log of row changes the engine keeps in this worker database.
+    const transitions = this.rule.transitions ?? [];
+    if (transitions.length > 0) await this.observer.query(installChangeLog(transitions));
+    const clearLog = transitions.length > 0 ? `\n${CLEAR_CHANGE_LOG}` : '';
     const full = await planReset(this.observer, { contents });
     if (full.prepare) await this.observer.query(full.prepare);
     const scope = (this.scopeOfReset = await resetScope(this.observer, this.rule, contents));
     const narrow = scope.kind === 'narrow' ? await planReset(this.observer, { contents, tables: scope.tables, sequences: scope.sequences }) : full;
-    this.fullResetSql = `${full.sql}\n${this.rule.setup}`;
-    this.resetSql = `${narrow.sql}\n${this.rule.setup}`;
+    this.fullResetSql = `${full.sql}\n${this.rule.setup}${clearLog}`;
+    this.resetSql = `${narrow.sql}\n${this.rule.setup}${clearLog}`;
     this.snapshotSql = this.values.snapshotSql(this.rule.tables);
   }
 
@@ -639,9 +712,13 @@ class ScheduledRun {
   }
 
   private async judge(op: Operation, event: HistoryEvent): Promise<void> {
-    const state = await this.executor.snapshot();
-    const judgement = this.executor.rule.allows(state, this.executor.canonical(op));
-    if (judgement.allowed) this.verdict = { kind: 'over-restrictive', atEvent: event.index, judgement, state };
+    const judged = await this.executor.judge(op);
+    if (!judged) return;
+    if ('disagreement' in judged) {
+      this.verdict = { kind: 'error', message: `the two reference models disagree on "${event.label}": ${judged.disagreement}`, atEvent: event.index, infrastructure: false };
+      return;
+    }
+    if (judged.judgement.allowed) this.verdict = { kind: 'over-restrictive', atEvent: event.index, judgement: judged.judgement, state: judged.state };
   }
 
   /**

@@ -19,7 +19,7 @@ export interface ConflictPair {
 
 /** The reference model as the search for conflicts sees it: operations in the server's value classes. */
 interface Model {
-  readonly rule: Rule & Pick<Required<Rule>, 'apply'>;
+  readonly rule: Rule & Pick<Required<Rule>, 'apply' | 'allows'>;
   readonly canonical: (op: Operation) => Operation;
 }
 
@@ -47,7 +47,7 @@ const PAIR_CHECKS = 1_500;
  * model knows of, not the first kind many times.
  */
 export function conflictPairs(rule: Rule, start: State, canonical: (op: Operation) => Operation, seed: number, limit: number): ConflictPair[] {
-  if (!rule.apply || limit <= 0) return [];
+  if (!rule.apply || !rule.allows || limit <= 0) return [];
   const model: Model = { rule: rule as Model['rule'], canonical };
   const candidates = drawCandidates(model, seed);
   const budget = { checks: PAIR_CHECKS };
@@ -169,7 +169,8 @@ function kindOf(first: Candidate, second: Candidate): string {
   return JSON.stringify([first.model.kind, second.model.kind, shared]);
 }
 
-function roundRobin<T>(groups: readonly (readonly T[])[], limit: number): T[] {
+/** Takes one of each group in turn until `limit`: every kind before a second of any. */
+export function roundRobin<T>(groups: readonly (readonly T[])[], limit: number): T[] {
   const out: T[] = [];
   for (let round = 0; out.length < limit && groups.some((g) => g.length > round); round++) {
     for (const group of groups) if (round < group.length && out.length < limit) out.push(group[round]!);

@@ -5,7 +5,7 @@ import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
 import type { History } from './history.ts';
 import { minimize } from './minimize.ts';
-import { conflictPairs, raceScenarios, schedulesFromHistory, type ConflictPair } from './race.ts';
+import { conflictPairs, raceScenarios, roundRobin, schedulesFromHistory, type ConflictPair } from './race.ts';
 import { DEFAULT_SHAPE, normalize, scenarioArbitrary, type IsolationLevel, type Scenario, type ScenarioShape } from './scenario.ts';
 import { checkTruthTable, type TruthTableResult } from './truth-table.ts';
 import { SEVERITY, type ExecutionVerdict, type VerdictKind } from './verdict.ts';
@@ -300,11 +300,32 @@ const MOST_RACES = 32;
  */
 async function racesFor(rule: Rule, executor: ScenarioExecutor, options: CheckOptions): Promise<Races> {
   const limit = Math.min(MOST_RACES, Math.floor(options.runs * RACE_SHARE));
-  if (!rule.apply || limit === 0) return { pairs: [], scenarios: [] };
+  if (limit === 0 || (!rule.apply && !executor.model)) return { pairs: [], scenarios: [] };
   await executor.reset();
-  const start = await executor.snapshot();
-  const pairs = conflictPairs(rule, start, (op) => executor.canonical(op), options.seed, Math.ceil(limit / 2));
+  const pairs = rule.apply
+    ? conflictPairs(rule, await executor.snapshot(), (op) => executor.canonical(op), options.seed, Math.ceil(limit / 2))
+    : await databasePairs(rule, executor, options.seed, Math.ceil(limit / 2));
   return { pairs, scenarios: raceScenarios(pairs, options.isolation, limit) };
+}
+
+/** Distinct operations the conflict search of the database model looks at. */
+const DATABASE_CANDIDATES = 14;
+
+/** Conflicting pairs by the database model, for a rule without a model of its own: a sample the seed picks, one pair per kind first. */
+async function databasePairs(rule: Rule, executor: ScenarioExecutor, seed: number, limit: number): Promise<ConflictPair[]> {
+  const seen = new Set<string>();
+  const candidates = fc.sample(rule.operation, { numRuns: 200, seed }).filter((op) => {
+    const id = JSON.stringify(op);
+    return !seen.has(id) && seen.add(id) !== undefined;
+  });
+  const found = await executor.databaseConflicts(candidates.slice(0, DATABASE_CANDIDATES), limit * 8);
+  // One pair per pair of kinds first, so that the first races cover every kind of conflict.
+  const byKind = new Map<string, ConflictPair[]>();
+  for (const [first, second] of found) {
+    const kind = `${first.kind}/${second.kind}`;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), { prefix: [], first, second }]);
+  }
+  return roundRobin([...byKind.values()], limit);
 }
 
 /** The conflicting pairs of a rule, and the targeted schedules run first. */

@@ -9,7 +9,7 @@ import { isSchemaSource, schemaFilesAt, type SchemaSource } from '../source/sche
 import { displayPath, type LoadedSpec } from '../spec/loader.ts';
 import type { CanonicalValues } from '../values/canonical-values.ts';
 import { readRuleValues } from '../values/value-classes.ts';
-import { ScenarioExecutor, type Execution } from './executor.ts';
+import { modelDatabaseFor, ScenarioExecutor, type Execution, type Oracle } from './executor.ts';
 import { GapClassifier } from './generator-gap.ts';
 import { setupError } from './setup-failure.ts';
 import { checkRule, type CheckOptions, type RuleCheck } from './rule-check.ts';
@@ -27,6 +27,8 @@ export interface RunOptions extends Pick<CheckOptions, 'runs' | 'seed' | 'path' 
   readonly isolation: readonly IsolationLevel[];
   /** Rule checks run at once, each on its own database (default 2). */
   readonly workers?: number;
+  /** Which reference model judges rejections (default: the rule's own; rules without one use the database). */
+  readonly oracle?: Oracle;
   /** Run only this job's share of the rule × isolation checks (1-based index of count), for CI machines in parallel. */
   readonly shard?: { readonly index: number; readonly count: number };
   /** Per-statement timeout of the sessions (default 5 s); a step that hits it is an infrastructure error. */
@@ -235,8 +237,16 @@ async function checkOnNewDatabase(
   values?: CanonicalValues,
 ): Promise<RuleCheck> {
   const database = await sandbox.createWorkerDatabase();
+  const modelDatabase = await modelDatabaseFor(spec.rule, () => sandbox.createWorkerDatabase(), options.oracle);
   const gaps = GapClassifier.of(spec.rule, catalog);
-  const executor = await ScenarioExecutor.open(spec.rule, database, { maxSessions: shape.maxSessions, statementTimeoutMs: options.statementTimeoutMs, values, gaps });
+  const executor = await ScenarioExecutor.open(spec.rule, database, {
+    maxSessions: shape.maxSessions,
+    statementTimeoutMs: options.statementTimeoutMs,
+    values,
+    gaps,
+    modelDatabase,
+    oracle: options.oracle,
+  });
   try {
     // Setup rows the schema refuses are the configuration's fault: say so before the first scenario.
     const refused = await executor.setupFailure();

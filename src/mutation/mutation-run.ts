@@ -6,7 +6,7 @@ import { readSchemaFiles, type SchemaFile } from '../db/schema-source.ts';
 import { isSchemaSource, schemaFiles, type SchemaSource } from '../source/schema-source.ts';
 import { diffRule } from '../diff/behaviour-diff.ts';
 import { missingTables, type SkippedRule } from '../diff/diff-schemas.ts';
-import { ScenarioExecutor } from '../engine/executor.ts';
+import { modelDatabaseFor, ScenarioExecutor } from '../engine/executor.ts';
 import { checkRule, type RuleCheck } from '../engine/rule-check.ts';
 import { DEFAULT_SHAPE, stepCount, type IsolationLevel, type ScenarioShape } from '../engine/scenario.ts';
 import type { VerdictKind } from '../engine/verdict.ts';
@@ -242,7 +242,9 @@ async function mutateSchema(
             const database = sandbox.settingsFor(sandbox.template);
             for (const rut of rules) {
               const ruleMutant = rut.mutants.find((m) => m.name === mutant.name)!;
-              const result = await scoreMutant(rut, ruleMutant, () => originals.forRule(slot, rut.spec.rule), database, options, shape);
+              // Cloned before anything connects to the mutant's template.
+              const modelDb = await modelDatabaseFor(rut.spec.rule, () => sandbox.createWorkerDatabase());
+              const result = await scoreMutant(rut, ruleMutant, () => originals.forRule(slot, rut.spec.rule), { database, modelDb }, options, shape);
               record(rut, result, options);
             }
           } finally {
@@ -293,7 +295,7 @@ async function scoreMutant(
   rut: RuleUnderTest,
   mutant: Mutant,
   original: () => Promise<ScenarioExecutor>,
-  mutantDb: ConnectionSettings,
+  mutantDb: { database: ConnectionSettings; modelDb?: ConnectionSettings },
   options: MutationOptions,
   shape: ScenarioShape,
 ): Promise<MutantResult> {
@@ -302,7 +304,7 @@ async function scoreMutant(
   const base = { name: mutant.name, kind: mutant.kind, sql: mutant.sql };
   let executor: ScenarioExecutor | undefined;
   try {
-    executor = await ScenarioExecutor.open(rule, mutantDb, { maxSessions: shape.maxSessions });
+    executor = await ScenarioExecutor.open(rule, mutantDb.database, { maxSessions: shape.maxSessions, modelDatabase: mutantDb.modelDb });
     const result = await check(rule, executor, rut.isolation, options, shape);
     if (result.verdict === 'violation' || result.verdict === 'over-restrictive') {
       const steps = result.counterexample ? stepCount(result.counterexample.scenario) : undefined;
@@ -344,7 +346,8 @@ class OriginalExecutors {
     if (entry.rule !== rule || !entry.executor) {
       await entry.executor?.close();
       entry.executor = undefined;
-      entry.executor = await ScenarioExecutor.open(rule, entry.database, { maxSessions: this.shape.maxSessions });
+      const modelDatabase = await modelDatabaseFor(rule, () => this.sandbox.createWorkerDatabase());
+      entry.executor = await ScenarioExecutor.open(rule, entry.database, { maxSessions: this.shape.maxSessions, modelDatabase });
       entry.rule = rule;
     }
     return entry.executor;

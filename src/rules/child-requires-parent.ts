@@ -146,6 +146,8 @@ export function childRequiresParent(config: ChildRequiresParentConfig): Rule {
       `SELECT 'orphan' AS broken, json_agg(${pk.value} ORDER BY ${pk.order}) AS rows FROM ${c} c ` +
       `WHERE NOT EXISTS (SELECT 1 FROM ${p} p WHERE ${match}) HAVING count(*) > 0${uniqueSql}`,
     allows: (state, op) => judge(step, check, state, op),
+    // The rule says the children go with their parent: no refusal of a parent's removal is legitimate.
+    mustAccept: (op) => (op.kind === 'remove-parent' ? 'always' : false),
     apply: step,
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,

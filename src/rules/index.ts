@@ -6,3 +6,7 @@ export { scopedUnique, type ScopedUniqueConfig, type UniqueScope } from './scope
 export { rowPredicate, type RowPredicateConfig } from './row-predicate.ts';
 export { atMostOneChild, type AtMostOneChildConfig } from './at-most-one-child.ts';
 export { childRequiresParent, type ChildRequiresParentConfig } from './child-requires-parent.ts';
+export { integerRange, numericRange } from './pool.ts';
+export { timeSlots, type TimeSlots } from './time-slots.ts';
+export { sqlRule, type SqlRuleConfig, type SqlOperation, type SqlParameter } from './sql-rule.ts';
+export type { TransitionCheck } from './transition-log.ts';

@@ -7,6 +7,8 @@ import type { Value } from './rule.ts';
 export interface Pool {
   readonly name: string;
   readonly values: readonly Value[];
+  /** Every value equally often (ranges of amounts); otherwise the first value is drawn half of the time. */
+  readonly uniform?: boolean;
   /** How a value reads in a counterexample (tenant#2 instead of a uuid). */
   label(value: Value): string;
 }
@@ -33,6 +35,23 @@ export function idPool(name: string, count: number, type: 'uuid' | 'bigint' = 'u
 /** A pool of literal values (NULL included when given), labelled as SQL literals. */
 export function valuePool(name: string, values: readonly Value[]): Pool {
   return { name, values, label: literal };
+}
+
+/**
+ * The integers from..to in steps (amounts, seat counts), drawn uniformly: small on purpose, so that sums
+ * land exactly on a limit (a debit that leaves zero, the last free seat).
+ */
+export function integerRange(name: string, from: number, to: number, step = 1): Pool {
+  if (!(step > 0) || to < from) throw new RangeError(`integerRange ${name}: needs from <= to and a positive step`);
+  const values: number[] = [];
+  for (let v = from; v <= to && values.length < 200; v += step) values.push(v);
+  return { name, values, uniform: true, label: literal };
+}
+
+/** Decimal amounts from..to in steps, with `scale` digits after the point (numeric(12,2) columns), drawn uniformly. */
+export function numericRange(name: string, from: number, to: number, step: number, scale = 2): Pool {
+  const integers = integerRange(name, Math.round(from / step), Math.round(to / step));
+  return { name, values: integers.values.map((v) => (Number(v) * step).toFixed(scale)), uniform: true, label: literal };
 }
 
 /** Realistic emails from faker, seeded so the pool is the same everywhere; optional case variants. */
@@ -69,6 +88,7 @@ function upperFirst(email: string): string {
 export function poolArbitrary(pool: Pool): fc.Arbitrary<Value> {
   const [first] = pool.values;
   if (pool.values.length < 2) return fc.constant(first ?? null);
+  if (pool.uniform) return fc.constantFrom(...pool.values);
   return fc.oneof({ arbitrary: fc.constant(first ?? null), weight: 1 }, { arbitrary: fc.constantFrom(...pool.values), weight: 1 });
 }
 

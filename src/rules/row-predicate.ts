@@ -88,6 +88,7 @@ export function rowPredicate(config: RowPredicateConfig): Rule {
       }
       return judgement;
     },
+    refusable: (op) => (nullInRejectable(op.args) ? 'it stores NULL in a column the schema may declare NOT NULL' : undefined),
     truthTable,
     defaultSchema: config.defaultSchema,
     fixtures: config.fixtures,

@@ -82,8 +82,25 @@ export interface Rule {
   readonly invariant: string;
   /** The invariant's parameters ($1, $2 …): a rule's values never become SQL text. */
   readonly invariantValues?: readonly Value[];
-  /** The reference model: may this operation be applied to this committed state under the rule? */
-  allows(state: State, op: Operation): Judgement;
+  /**
+   * The reference model: may this operation be applied to this committed state under the rule? Rules
+   * without one are judged by the database itself (src/engine/database-model.ts).
+   */
+  allows?(state: State, op: Operation): Judgement;
+  /** Why the schema may refuse this operation whatever the rule says, when the operation alone tells (a NULL the schema may declare NOT NULL). */
+  refusable?(op: Operation): string | undefined;
+  /**
+   * Operations the rule allows in every state: true when the schema may still refuse them for reasons of its
+   * own (a foreign key to a missing row), 'always' when no refusal is legitimate (deleting a post with comments).
+   */
+  mustAccept?(op: Operation): boolean | 'always';
+  /** Names of the objects (constraints, indexes, triggers) that enforce the rule, when the enforcement map should not guess them. */
+  readonly enforcedBy?: readonly string[];
+  /**
+   * Rules about changes: tables whose row changes the engine logs (old and new row) for the invariant to
+   * read (see src/rules/transition-log.ts).
+   */
+  readonly transitions?: readonly string[];
   /**
    * The reference model's step: the state an operation leads to, or why the schema may reject it
    * whatever the rule says (a duplicate primary key). With it the engine finds the operations the rule

@@ -142,7 +142,7 @@ function isRule(value: unknown): value is Rule {
   const rule = value as Partial<Rule> | undefined;
   return (
     typeof rule === 'object' && rule !== null && typeof rule.id === 'string' && typeof rule.invariant === 'string' &&
-    typeof rule.sql === 'function' && typeof rule.allows === 'function' && typeof rule.operation === 'object'
+    typeof rule.sql === 'function' && (rule.allows === undefined || typeof rule.allows === 'function') && typeof rule.operation === 'object'
   );
 }
 

@@ -5,7 +5,7 @@ import { chooseProvider } from '../db/provider-choice.ts';
 import type { StartedServer } from '../db/provider.ts';
 import { Sandbox } from '../db/sandbox.ts';
 import type { SchemaFile } from '../db/schema-source.ts';
-import { ScenarioExecutor } from '../engine/executor.ts';
+import { modelDatabaseFor, ScenarioExecutor } from '../engine/executor.ts';
 import { checkRule, type RuleCheck } from '../engine/rule-check.ts';
 import { DEFAULT_SHAPE, type IsolationLevel } from '../engine/scenario.ts';
 import type { Rule } from '../rules/rule.ts';
@@ -67,7 +67,8 @@ export async function checkConformance(rule: Rule, options: ConformanceOptions):
   const shape = { ...DEFAULT_SHAPE, maxSessions: options.sessions ?? DEFAULT_SHAPE.maxSessions };
   const sandbox = await Sandbox.create(server, schema);
   try {
-    const executor = await ScenarioExecutor.open(rule, await sandbox.createWorkerDatabase(), { maxSessions: shape.maxSessions });
+    const modelDatabase = await modelDatabaseFor(rule, () => sandbox.createWorkerDatabase());
+    const executor = await ScenarioExecutor.open(rule, await sandbox.createWorkerDatabase(), { maxSessions: shape.maxSessions, modelDatabase });
     try {
       const checks: RuleCheck[] = [];
       for (const isolation of levels) {
