@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { atMostOneChild } from '../rules/at-most-one-child.ts';
 import { childRequiresParent } from '../rules/child-requires-parent.ts';
-import { emailPool, idPool, namePool, valuePool, withNull, type Pool } from '../rules/pool.ts';
+import { emailPool, idPool, integerRange, namePool, numericRange, valuePool, withNull, type Pool } from '../rules/pool.ts';
+import { sqlRule, type SqlParameter } from '../rules/sql-rule.ts';
+import { timeSlots } from '../rules/time-slots.ts';
 import type { ComparisonOp, Predicate } from '../rules/predicate.ts';
 import { rowPredicate } from '../rules/row-predicate.ts';
 import type { Row, Rule, Value } from '../rules/rule.ts';
@@ -156,13 +158,36 @@ const childRequiresParentSchema = z.strictObject({
   }),
 });
 
+/** A parameter of a SQL rule in JSON: a pool, an integer range, or a grid of time slots (`:name.start`, `:name.end`). */
+const sqlParameterSchema = z.union([
+  poolSchema,
+  z.strictObject({ range: z.strictObject({ from: z.number(), to: z.number(), step: z.number().positive().optional(), scale: z.number().int().min(0).max(6).optional() }) }),
+  z.strictObject({ slots: z.strictObject({ start: z.string().min(1), minutes: z.number().positive(), count: z.number().int().min(1).max(48), maxLength: z.number().int().min(1).optional() }) }),
+]);
+const sqlSchema = z
+  .strictObject({
+    template: z.literal('sql'),
+    ...common,
+    parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a parameter name is a SQL identifier'), sqlParameterSchema),
+    operations: z
+      .array(z.strictObject({ name: z.string().min(1), sql: z.string().min(1), describe: z.string().optional(), weight: z.number().positive().optional(), mustAccept: z.union([z.boolean(), z.literal('always')]).optional() }))
+      .min(1),
+    invariant: z.string().min(1).optional(),
+    constants: z.record(z.string(), value).optional(),
+    transition: z.strictObject({ table: z.string().min(1), allowed: z.string().min(1) }).optional(),
+    tables: z.array(z.string().min(1)).min(1).optional(),
+    columns: z.record(z.string(), z.array(column)).optional(),
+    enforcedBy: z.array(z.string().min(1)).optional(),
+  })
+  .refine((b) => b.invariant !== undefined || b.transition !== undefined, 'give "invariant" (SQL returning offending rows) or "transition" ({ "table", "allowed" })');
+
 /** A rule template instantiated with the user's table names, column names and value encodings. */
-export const ruleBindingSchema = z.discriminatedUnion('template', [scopedUniqueSchema, rowPredicateSchema, atMostOneChildSchema, childRequiresParentSchema]);
+export const ruleBindingSchema = z.discriminatedUnion('template', [scopedUniqueSchema, rowPredicateSchema, atMostOneChildSchema, childRequiresParentSchema, sqlSchema]);
 /** A rule binding as written in a configuration file. */
 export type RuleBinding = z.input<typeof ruleBindingSchema>;
 
 /** The names of the rule templates a binding may instantiate. */
-export const TEMPLATES = ['scoped-unique', 'row-predicate', 'at-most-one-child', 'child-requires-parent'] as const;
+export const TEMPLATES = ['scoped-unique', 'row-predicate', 'at-most-one-child', 'child-requires-parent', 'sql'] as const;
 
 /** Builds the rule a (validated) binding describes. */
 export function bindRule(input: RuleBinding): Rule {
@@ -207,6 +232,21 @@ export function bindRule(input: RuleBinding): Rule {
         setup: setupSql(binding.setup, pools),
       });
     }
+    case 'sql':
+      return sqlRule({
+        id,
+        title,
+        source,
+        parameters: Object.fromEntries(Object.entries(binding.parameters).map(([name, parameter]) => [name, sqlParameter(name, parameter, pools)])),
+        operations: binding.operations,
+        invariant: binding.invariant,
+        constants: binding.constants,
+        transition: binding.transition,
+        tables: binding.tables,
+        columns: binding.columns,
+        enforcedBy: binding.enforcedBy,
+        setup: setupSql(binding.setup, pools),
+      });
     case 'child-requires-parent': {
       const { parent, child } = binding;
       return childRequiresParent({
@@ -250,6 +290,15 @@ class PoolRegistry {
   resolve(value: Value): Value {
     return typeof value === 'string' && this.byLabel.has(value) && /#\d+$/.test(value) ? this.byLabel.get(value)! : value;
   }
+}
+
+function sqlParameter(name: string, binding: z.infer<typeof sqlParameterSchema>, pools: PoolRegistry): SqlParameter {
+  if (!Array.isArray(binding) && 'range' in binding) {
+    const { from, to, step = 1, scale } = binding.range;
+    return scale === undefined && Number.isInteger(step) ? integerRange(name, from, to, step) : numericRange(name, from, to, step, scale);
+  }
+  if (!Array.isArray(binding) && 'slots' in binding) return timeSlots(name, binding.slots);
+  return pools.pool(name, binding);
 }
 
 function toPool(name: string, binding: PoolBinding): Pool {

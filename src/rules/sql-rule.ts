@@ -175,10 +175,10 @@ function tablesIn(texts: readonly string[]): string[] {
 /** The columns each statement writes, and from which parameter: INSERT column lists, SET col = :p, WHERE col = :p. */
 function writtenColumns(op: SqlOperation): Array<{ table: string; column: string; parameter: string; via: 'insert' | 'set' | 'where' }> {
   const found: Array<{ table: string; column: string; parameter: string; via: 'insert' | 'set' | 'where' }> = [];
-  const insert = new RegExp(String.raw`^\s*INSERT\s+INTO\s+${TABLE_NAME}\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)`, 'i').exec(op.sql);
+  const insert = new RegExp(String.raw`^\s*INSERT\s+INTO\s+${TABLE_NAME}\s*\(([^)]*)\)\s*VALUES\s*\(`, 'i').exec(op.sql);
   if (insert) {
     const columns = insert[2]!.split(',').map((c) => c.trim().replace(/"/g, ''));
-    const values = splitTopLevel(insert[3]!);
+    const values = splitTopLevel(op.sql.slice(insert.index + insert[0].length));
     columns.forEach((column, i) => {
       const parameter = /^:([A-Za-z_]\w*(?:\.(?:start|end))?)(?:::[\w\s()]+)?$/.exec(values[i]?.trim() ?? '')?.[1];
       if (parameter) found.push({ table: insert[1]!.replace(/"/g, ''), column, parameter, via: 'insert' });
@@ -194,13 +194,14 @@ function writtenColumns(op: SqlOperation): Array<{ table: string; column: string
   return found;
 }
 
+/** The comma-separated items of a list up to its closing parenthesis (nested calls kept whole). */
 function splitTopLevel(list: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let current = '';
   for (const ch of list) {
     if (ch === '(') depth++;
-    if (ch === ')') depth--;
+    if (ch === ')' && depth-- === 0) break;
     if (ch === ',' && depth === 0) {
       parts.push(current);
       current = '';

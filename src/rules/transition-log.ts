@@ -56,3 +56,9 @@ export function transitionInvariant(check: TransitionCheck): string {
     `WHERE change.table_name = '${check.table.replace(/'/g, "''")}' AND (${check.allowed}) IS NOT TRUE ORDER BY change.seq`
   );
 }
+
+/** A rule's setup as a replay outside the engine needs it (psql, isolationtester, a vitest file): the change log first when the rule reads one. */
+export function replaySetup(rule: { readonly setup: string; readonly transitions?: readonly string[] }): string {
+  if (!rule.transitions?.length) return rule.setup;
+  return [installChangeLog(rule.transitions), rule.setup, CLEAR_CHANGE_LOG].filter((sql) => sql.trim() !== '').join('\n');
+}

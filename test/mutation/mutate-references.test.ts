@@ -36,8 +36,8 @@ afterAll(async () => {
 });
 
 describe('pgconform mutate on the reference fixtures', () => {
-  it('has a reference fixture for each of the 8 rules', () => {
-    expect(rows.map((r) => r.spec.rule.id).sort()).toHaveLength(8);
+  it('has a reference fixture for each of the 13 rules (8 seed specs, 5 field rules)', () => {
+    expect(rows.map((r) => r.spec.rule.id).sort()).toHaveLength(13);
   });
 
   it.each(rows.map((r) => [`${r.spec.rule.id} × ${r.reference.file.split('fixtures/')[1]}`, r] as const))('%s', async (_, { spec, reference, expected }) => {

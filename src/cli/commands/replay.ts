@@ -1,3 +1,4 @@
+import { replaySetup } from '../../rules/transition-log.ts';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -60,11 +61,11 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
         args.export === 'isolation'
           ? toIsolationSpec(counterexample, {
               schema: (await readSchemaFiles(schema)).map((f) => f.sql).join('\n'),
-              setup: spec.rule.setup,
+              setup: replaySetup(spec.rule),
               invariant: invariantText(spec.rule),
               comment: [counterexample.replay],
             })
-          : toVitestRegression(counterexample, { ruleId: rule.id, schemaFiles: rule.schema, setup: spec.rule.setup, invariant: invariantText(spec.rule) }),
+          : toVitestRegression(counterexample, { ruleId: rule.id, schemaFiles: rule.schema, setup: replaySetup(spec.rule), invariant: invariantText(spec.rule) }),
       );
     }
     if (args.out) {
@@ -78,7 +79,7 @@ export async function replayCommand(args: ReplayArgs, context: CommandContext): 
       const spec = await specFor(rule);
       context.out(`-- ${rule.id}: ${counterexample.kind}; on a database built from its schema, run the setup, then each step in the psql session it names, in this order`);
       // The rows the steps refer to (tenants, users …): without them the first foreign key refuses the first step.
-      if (spec.rule.setup.trim()) context.out(`-- setup, in any session\n${spec.rule.setup.trim().replace(/;?$/, ';')}`);
+      if (replaySetup(spec.rule).trim()) context.out(`-- setup, in any session\n${replaySetup(spec.rule).trim().replace(/;?$/, ';')}`);
       for (const event of counterexample.history) {
         if (event.outcome.status === 'skipped') continue;
         context.out(`-- step ${event.index + 1}, session ${event.session + 1}: ${event.label}`);
@@ -132,7 +133,7 @@ async function exportIsolationSpecs(args: ReplayArgs, cases: readonly ReplayCase
     const spec = await specFor(rule);
     const schema = (await readSchemaFiles(rule.schema.map((p) => resolve(p)))).map((f) => f.sql).join('\n');
     const file = join(folder, `${rule.id}-${check.isolation}.spec`);
-    await writeFile(file, toIsolationSpec(counterexample, { schema, setup: spec.rule.setup, invariant: invariantText(spec.rule), comment: [counterexample.replay] }));
+    await writeFile(file, toIsolationSpec(counterexample, { schema, setup: replaySetup(spec.rule), invariant: invariantText(spec.rule), comment: [counterexample.replay] }));
     context.err(`wrote ${file}`);
   }
   return 0;
