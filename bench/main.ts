@@ -20,7 +20,7 @@ import { EmbeddedProvider } from '../src/db/embedded-provider.ts';
 import type { StartedServer } from '../src/db/provider.ts';
 import { Sandbox } from '../src/db/sandbox.ts';
 import { readSchemaFiles } from '../src/db/schema-source.ts';
-import { ScenarioExecutor, type Execution } from '../src/engine/executor.ts';
+import { modelDatabaseFor, ScenarioExecutor, type Execution } from '../src/engine/executor.ts';
 import type { History, HistoryEvent } from '../src/engine/history.ts';
 import { checkRule } from '../src/engine/rule-check.ts';
 import { scenarioArbitrary, type Scenario } from '../src/engine/scenario.ts';
@@ -297,7 +297,10 @@ async function benchDetection(server: StartedServer, seeds: number) {
       const verdicts: string[] = [];
       try {
         for (let seed = 1; seed <= seeds; seed++) {
-          const executor = await ScenarioExecutor.open(spec.rule, await sandbox.createWorkerDatabase(), { maxSessions: 4 });
+          const executor = await ScenarioExecutor.open(spec.rule, await sandbox.createWorkerDatabase(), {
+          maxSessions: 4,
+          modelDatabase: await modelDatabaseFor(spec.rule, () => sandbox.createWorkerDatabase()),
+        });
           const check = await checkRule(spec.rule, executor, { isolation: 'read-committed', runs: 200, seed });
           await executor.close();
           times.push(check.durationMs);

@@ -145,3 +145,25 @@ describe('configuration errors: one line, exit 2, naming the rule, the key and t
     expect(run.stdout).toMatch(/^one-primary-provider\s+one primary provider per organization and patient \(seed 004 \(planned encoding\)\)/);
   });
 });
+
+describe('configuration: a rule written in SQL (README, "Writing a rule in SQL")', () => {
+  const LEDGER = join(import.meta.dirname, '..', '..', 'fixtures', 'configured', 'ledger', 'pgconform.config.json');
+  const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'balance-never-negative');
+
+  it('is the configuration the README shows', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const at = readme.indexOf('The same rule in `pgconform.config.json`');
+    const block = readme.slice(readme.indexOf('```json', at) + 7, readme.indexOf('```', readme.indexOf('```json', at) + 7));
+    expect(JSON.parse(block).rules).toEqual(JSON.parse(readFileSync(LEDGER, 'utf8')).rules);
+  });
+
+  it.each([
+    ['reference.sql', 'pass', 0],
+    ['mutants/unlocked-sum-trigger.sql', 'violation', 1],
+    ['mutants/off-by-one-refuses-zero.sql', 'over-restrictive', 1],
+  ])('on %s: %s', async (file, verdict, code) => {
+    const run = await runConfigured(LEDGER, join(FIXTURES, file));
+    expect(run.verdict, run.stderr).toBe(verdict);
+    expect(run.code).toBe(code);
+  });
+});
