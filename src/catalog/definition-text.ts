@@ -192,3 +192,19 @@ export function escapeRegExp(text: string): string {
 export function mentionsIdentifier(text: string, name: string): boolean {
   return new RegExp(`(^|[^\\w$])"?${escapeRegExp(name)}"?($|[^\\w$])`).test(text);
 }
+
+/** The comma-separated items of a list, nested parentheses kept whole; an unmatched ')' ends the list (the rest of a VALUES (…)). */
+export function splitCommas(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of list) {
+    if (ch === '(') depth++;
+    if (ch === ')' && depth-- === 0) break;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  return [...parts, current];
+}

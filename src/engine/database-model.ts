@@ -24,6 +24,16 @@ export interface RemovedObject {
   readonly sql: string;
 }
 
+/** Two operations that conflict after a prefix of accepted ones (see DatabaseModel.conflicts). */
+export interface Conflict {
+  readonly prefix: readonly Operation[];
+  readonly first: Operation;
+  readonly second: Operation;
+}
+
+/** States after one accepted operation searched for conflicts, besides the committed one. */
+const PREFIXES = 3;
+
 /** Kinds of enforcing object the copy keeps: they say which rows exist, not what the rule demands. */
 const KEPT = new Set(['foreign key', 'not null']);
 
@@ -127,54 +137,79 @@ export class DatabaseModel {
   }
 
   /**
-   * Pairs of operations that conflict from the committed state `raw`: each accepted alone with the rule
-   * holding, the second breaking it after the first. Operations the rule allows in every state (a stored
-   * counter's writes) conflict when they share an argument: they meet on the same row. Each pair is tried
-   * in one transaction rolled back to a savepoint, so the copy stays as it is.
+   * Pairs of operations that conflict from the committed state `raw`, and from the states one accepted
+   * operation leads to (a credit before two debits race for it): each accepted alone with the rule holding,
+   * the second breaking it after the first. Operations the rule allows in every state (a stored counter's
+   * writes) conflict when they share an argument: they meet on the same row. Everything runs in one
+   * transaction, each try rolled back to a savepoint, so the copy stays as it is.
    */
-  async conflicts(raw: RawState, candidates: readonly Operation[], limit: number): Promise<Array<[Operation, Operation]>> {
+  async conflicts(raw: RawState, candidates: readonly Operation[], limit: number): Promise<Conflict[]> {
     const client = this.client;
-    const found: Array<[Operation, Operation]> = [];
+    const found: Conflict[] = [];
     await client.query('BEGIN');
     try {
       await this.load(raw);
-      const holds = async (op: Operation): Promise<boolean> => {
-        await client.query('SAVEPOINT pgconform_op');
-        try {
-          const statement = this.rule.sql(op);
-          await client.query(statement.text, [...statement.values]);
-          if (this.rule.mustAccept?.(op)) return true;
-          const { rows } = await client.query(this.rule.invariant, [...(this.rule.invariantValues ?? [])]);
-          return rows.length === 0;
-        } catch (error) {
-          if (!isServerError(error)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT pgconform_op');
-          return false;
-        }
-      };
-      const alone: Operation[] = [];
-      for (const op of candidates) {
-        if (await holds(op)) alone.push(op);
-        await client.query('ROLLBACK TO SAVEPOINT pgconform_op');
+      const share = Math.max(1, Math.ceil(limit / (1 + PREFIXES)));
+      const alone = await this.acceptedAlone(candidates);
+      found.push(...(await this.pairsAmong([], alone.map((a) => a.op), share)));
+      // Prefixes that change something (a delete of a missing row leads nowhere new), one per kind first.
+      const changing = alone.filter((a) => a.changed > 0 && !this.rule.mustAccept?.(a.op));
+      const prefixes = [...changing.filter((a, i) => changing.findIndex((b) => b.op.kind === a.op.kind) === i), ...changing].slice(0, PREFIXES);
+      for (const { op: prefix } of prefixes) {
+        await client.query('SAVEPOINT pgconform_prefix');
+        if ((await this.holds(prefix)) !== false) found.push(...(await this.pairsAmong([prefix], (await this.acceptedAlone(candidates)).map((a) => a.op), share)));
+        await client.query('ROLLBACK TO SAVEPOINT pgconform_prefix');
       }
-      for (const first of alone) {
-        for (const second of alone) {
-          if (found.length >= limit) return found;
-          if (first === second) continue;
-          if (this.rule.mustAccept?.(first) && this.rule.mustAccept?.(second)) {
-            if (sharesArgument(first, second)) found.push([first, second]);
-            continue;
-          }
-          await client.query('SAVEPOINT pgconform_first');
-          const firstHolds = await holds(first);
-          const conflict = firstHolds && !(await holds(second));
-          await client.query('ROLLBACK TO SAVEPOINT pgconform_first');
-          if (conflict) found.push([first, second]);
-        }
-      }
-      return found;
+      return found.slice(0, limit);
     } finally {
       await client.query('ROLLBACK');
+    }
+  }
+
+  /** The candidates the copy accepts in the current state with the rule holding after each. */
+  private async acceptedAlone(candidates: readonly Operation[]): Promise<Array<{ op: Operation; changed: number }>> {
+    const alone: Array<{ op: Operation; changed: number }> = [];
+    for (const op of candidates) {
+      await this.client.query('SAVEPOINT pgconform_alone');
+      const changed = await this.holds(op);
+      if (changed !== false) alone.push({ op, changed });
+      await this.client.query('ROLLBACK TO SAVEPOINT pgconform_alone');
+    }
+    return alone;
+  }
+
+  private async pairsAmong(prefix: readonly Operation[], alone: readonly Operation[], limit: number): Promise<Conflict[]> {
+    const found: Conflict[] = [];
+    for (const first of alone) {
+      for (const second of alone) {
+        if (found.length >= limit) return found;
+        if (first === second) continue;
+        if (this.rule.mustAccept?.(first) && this.rule.mustAccept?.(second)) {
+          if (sharesArgument(first, second)) found.push({ prefix, first, second });
+          continue;
+        }
+        await this.client.query('SAVEPOINT pgconform_first');
+        const conflict = (await this.holds(first)) !== false && (await this.holds(second)) === false;
+        await this.client.query('ROLLBACK TO SAVEPOINT pgconform_first');
+        if (conflict) found.push({ prefix, first, second });
+      }
+    }
+    return found;
+  }
+
+  /** Applies `op` in the open transaction: the rows it changed when the copy accepts it and the rule holds after it, else false (a refusal is rolled back). */
+  private async holds(op: Operation): Promise<number | false> {
+    await this.client.query('SAVEPOINT pgconform_op');
+    try {
+      const statement = this.rule.sql(op);
+      const changed = (await this.client.query(statement.text, [...statement.values])).rowCount ?? 0;
+      if (this.rule.mustAccept?.(op)) return changed;
+      const { rows } = await this.client.query(this.rule.invariant, [...(this.rule.invariantValues ?? [])]);
+      return rows.length === 0 ? changed : false;
+    } catch (error) {
+      if (!isServerError(error)) throw error;
+      await this.client.query('ROLLBACK TO SAVEPOINT pgconform_op');
+      return false;
     }
   }
 

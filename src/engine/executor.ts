@@ -7,7 +7,7 @@ import type { Judgement, Operation, Rule, State, Value } from '../rules/rule.ts'
 import { CLEAR_CHANGE_LOG, installChangeLog } from '../rules/transition-log.ts';
 import type { CanonicalValues, RawState } from '../values/canonical-values.ts';
 import { readValueClasses } from '../values/value-classes.ts';
-import { DatabaseModel } from './database-model.ts';
+import { DatabaseModel, type Conflict } from './database-model.ts';
 import type { GapClassifier } from './generator-gap.ts';
 import type { History, HistoryEvent, OffendingRow, Outcome } from './history.ts';
 import { resetScope, type ResetScope } from './reset-scope.ts';
@@ -237,7 +237,7 @@ export class ScenarioExecutor implements AsyncDisposable {
   }
 
   /** @internal Conflicting pairs by the database model from the committed state (see DatabaseModel.conflicts). */
-  async databaseConflicts(candidates: readonly Operation[], limit: number): Promise<Array<[Operation, Operation]>> {
+  async databaseConflicts(candidates: readonly Operation[], limit: number): Promise<Conflict[]> {
     if (!this.model) return [];
     return this.model.conflicts(await this.rawSnapshot(), candidates, limit);
   }

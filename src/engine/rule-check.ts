@@ -321,9 +321,9 @@ async function databasePairs(rule: Rule, executor: ScenarioExecutor, seed: numbe
   const found = await executor.databaseConflicts(candidates.slice(0, DATABASE_CANDIDATES), limit * 8);
   // One pair per pair of kinds first, so that the first races cover every kind of conflict.
   const byKind = new Map<string, ConflictPair[]>();
-  for (const [first, second] of found) {
-    const kind = `${first.kind}/${second.kind}`;
-    byKind.set(kind, [...(byKind.get(kind) ?? []), { prefix: [], first, second }]);
+  for (const pair of found) {
+    const kind = `${pair.prefix.map((op) => op.kind).join('+')}:${pair.first.kind}/${pair.second.kind}`;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), pair]);
   }
   return roundRobin([...byKind.values()], limit);
 }

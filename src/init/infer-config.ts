@@ -7,6 +7,7 @@ import { seededRowsOf } from './seeded-rows.ts';
 import { setupRefusal } from './setup-check.ts';
 import { inferCheckRules } from './check-inference.ts';
 import { inferForeignKeyRules } from './foreign-key-inference.ts';
+import { inferSqlShapes } from './sql-inference.ts';
 import { RuleIds, type DraftRule, type InitProposal, type ProposedRule } from './proposal.ts';
 import { inferTriggerRules, limitedTables } from './trigger-inference.ts';
 import { inferUniqueRules } from './unique-inference.ts';
@@ -26,7 +27,8 @@ export function inferConfig(catalog: Catalog): InitProposal {
   const unique = inferUniqueRules(facts, ids, foreignKeys.consumed, limitedTables(facts));
   const checks = inferCheckRules(facts, ids);
   const triggers = inferTriggerRules(facts, ids);
-  const rules = [...unique.rules, ...checks.rules, ...foreignKeys.rules, ...triggers.rules].map((rule) => (rule.kind === 'rule' ? validated(catalog, rule) : rule));
+  const shapes = inferSqlShapes(facts, ids);
+  const rules = [...unique.rules, ...checks.rules, ...foreignKeys.rules, ...triggers.rules, ...shapes].map((rule) => (rule.kind === 'rule' ? validated(catalog, rule) : rule));
   return { rules, notes: [...foreignKeys.notes, ...unique.notes, ...checks.notes, ...triggers.notes] };
 }
 

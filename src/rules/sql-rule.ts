@@ -1,3 +1,4 @@
+import { splitCommas } from '../catalog/definition-text.ts';
 import fc from 'fast-check';
 import { KitError } from '../errors/kit-error.ts';
 import { positional } from './named-parameters.ts';
@@ -178,7 +179,7 @@ function writtenColumns(op: SqlOperation): Array<{ table: string; column: string
   const insert = new RegExp(String.raw`^\s*INSERT\s+INTO\s+${TABLE_NAME}\s*\(([^)]*)\)\s*VALUES\s*\(`, 'i').exec(op.sql);
   if (insert) {
     const columns = insert[2]!.split(',').map((c) => c.trim().replace(/"/g, ''));
-    const values = splitTopLevel(op.sql.slice(insert.index + insert[0].length));
+    const values = splitCommas(op.sql.slice(insert.index + insert[0].length));
     columns.forEach((column, i) => {
       const parameter = /^:([A-Za-z_]\w*(?:\.(?:start|end))?)(?:::[\w\s()]+)?$/.exec(values[i]?.trim() ?? '')?.[1];
       if (parameter) found.push({ table: insert[1]!.replace(/"/g, ''), column, parameter, via: 'insert' });
@@ -194,22 +195,6 @@ function writtenColumns(op: SqlOperation): Array<{ table: string; column: string
   return found;
 }
 
-/** The comma-separated items of a list up to its closing parenthesis (nested calls kept whole). */
-function splitTopLevel(list: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of list) {
-    if (ch === '(') depth++;
-    if (ch === ')' && depth-- === 0) break;
-    if (ch === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += ch;
-  }
-  parts.push(current);
-  return parts;
-}
 
 /**
  * The tables, the columns the rule is about (`about.<table>`), and the columns operations write with the
