@@ -119,15 +119,17 @@ describe('pgconform CLI', () => {
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).server.provider).toBe('embedded');
   });
 
-  it('list shows the eight rule ids with description and source', async () => {
+  it('list shows the thirteen rule ids (the seeds\' eight, the five field rules) with description and source', async () => {
     const run = await inProcess(['list']);
     expect(run.code).toBe(0);
     const ids = run.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0]);
     expect(ids.sort()).toEqual([
-      'email-unique-per-tenant', 'one-active-membership', 'one-pending-request', 'one-primary-provider',
-      'one-tenant-per-user', 'profile-requires-membership', 'super-admin-tenant', 'super-admin-tenant-strict',
+      'balance-never-negative', 'comment-count-matches', 'email-unique-per-tenant', 'no-overlapping-bookings', 'one-active-membership',
+      'one-pending-request', 'one-primary-provider', 'one-tenant-per-user', 'order-status-transitions', 'profile-requires-membership',
+      'seat-limit', 'super-admin-tenant', 'super-admin-tenant-strict',
     ]);
     expect(run.stdout).toMatch(/\(seed 00\d\)/);
+    expect(run.stdout).toMatch(/\(field rule 1\d\)/);
   });
 
   it('list leaves out the source of a spec that names none (a JavaScript spec is not type-checked)', async () => {

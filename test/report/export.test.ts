@@ -1,7 +1,6 @@
 // Exports of a real counterexample: an isolation-tester spec run by PostgreSQL's own isolationtester,
 // and a vitest regression file run by vitest, each against the flawed schema and the fixed one.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,17 +15,12 @@ import { inlineParams, toIsolationSpec } from '../../src/report/export-isolation
 import { toVitestRegression } from '../../src/report/export-vitest.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
 import { loadSpecFile } from '../../src/spec/loader.ts';
+import { isolationTester } from '../isolation-tester.ts';
 import { LOCAL_URL, RACE_SQL, WAIT_SQL, localServerReachable, realRuns, removeScratch, type RealRuns } from './real-runs.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 
-/** The isolationtester of the local PostgreSQL packages (postgresql-client-NN on Debian), if any. */
-function isolationTester(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
-  return versions.map((v) => join(base, v, 'lib/pgxs/src/test/isolation/isolationtester')).find((file) => existsSync(file));
-}
 
 function counterexampleOf(document: ReportDocument) {
   return document.rules[0]!.checks.find((check) => check.counterexample)!.counterexample!;

@@ -3,7 +3,6 @@
 // replay in PostgreSQL's own isolationtester.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import type { Rule } from '../../src/rules/rule.ts';
 import { sqlRule } from '../../src/rules/sql-rule.ts';
 import { replaySetup } from '../../src/rules/transition-log.ts';
 import { loadSpecFile } from '../../src/spec/loader.ts';
+import { isolationTester } from '../isolation-tester.ts';
 import { testServers } from '../servers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,12 +98,6 @@ describe('a SQL rule as written', () => {
   });
 });
 
-/** The isolationtester of the local PostgreSQL packages, if any. */
-function isolationTester(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
-  return versions.map((v) => join(base, v, 'lib/pgxs/src/test/isolation/isolationtester')).find((file) => existsSync(file));
-}
 
 /** Runs an isolation spec in a throwaway database of the server (pgconform_ prefix, dropped afterwards). */
 async function isolationRun(url: string, tester: string, spec: string): Promise<{ code: number | null; output: string }> {
