@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditExitCode, type AuditResult } from './audit.ts';
 
 /** Version of audit.json's format; bumped on any incompatible change. */
-export const AUDIT_SCHEMA_VERSION = 1;
+export const AUDIT_SCHEMA_VERSION = 2;
 
 const ruleBase = {
   id: z.string(),
@@ -45,6 +45,7 @@ export const auditDocumentSchema = z.object({
       z.object({ ...ruleBase, status: z.literal('holds') }),
       z.object({ ...ruleBase, status: z.literal('violated'), offending: z.number().int().positive(), rows: z.array(z.record(z.string(), z.unknown())) }),
       z.object({ ...ruleBase, status: z.literal('schema-mismatch'), problem }),
+      z.object({ ...ruleBase, status: z.literal('not-applicable'), reason: z.string() }),
       z.object({ ...ruleBase, status: z.literal('error'), failure: z.object({ code: z.string(), message: z.string() }), fix: z.string() }),
     ]),
   ),

@@ -5,6 +5,7 @@ const STATUS: Record<AuditDocument['rules'][number]['status'], string> = {
   holds: 'HOLDS',
   violated: 'VIOLATED',
   'schema-mismatch': 'NOT AUDITED',
+  'not-applicable': 'NOT AUDITED',
   error: 'ERROR',
 };
 
@@ -35,6 +36,9 @@ export function auditLines(document: AuditDocument): string[] {
       }
       case 'schema-mismatch':
         lines.push(`${head}  key ${rule.problem.key}: ${rule.problem.message} (${rule.problem.fix})`);
+        break;
+      case 'not-applicable':
+        lines.push(`${head}  ${rule.reason}`);
         break;
       case 'error':
         lines.push(`${head}  ${rule.failure.message} (SQLSTATE ${rule.failure.code}): ${rule.fix}`);

@@ -43,6 +43,8 @@ export type RuleAudit =
       readonly rows: readonly Record<string, unknown>[];
     })
   | (RuleAuditBase & { readonly status: 'schema-mismatch'; readonly problem: SchemaProblem })
+  /** A rule about row changes: data at rest does not show the changes that led to it. */
+  | (RuleAuditBase & { readonly status: 'not-applicable'; readonly reason: string })
   | (RuleAuditBase & { readonly status: 'error'; readonly failure: Pick<SqlFailure, 'code' | 'message'>; readonly fix: string });
 
 /** The result of auditing a database: one snapshot, every rule's outcome. */
@@ -92,6 +94,10 @@ export async function auditDatabase(settings: ConnectionSettings, rules: readonl
     phase = 'auditing the rules';
     const audits: RuleAudit[] = [];
     for (const rule of rules) {
+      if (rule.transitions?.length) {
+        audits.push({ ...base(rule, 0), status: 'not-applicable', reason: 'it judges row changes, which the data at rest does not show (check it with pgconform run)' });
+        continue;
+      }
       const problem = schemaProblem(rule, catalog, schemas);
       audits.push(problem ? { ...base(rule, 0), status: 'schema-mismatch', problem } : await auditRule(client, rule, limit, { statementTimeoutMs, lockTimeoutMs }));
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { auditDatabase, auditExitCode, type AuditResult, type RuleAudit } from '../../src/audit/audit.ts';
-import { auditDocumentSchema } from '../../src/audit/audit-document.ts';
+import { auditDocumentSchema, toAuditDocument } from '../../src/audit/audit-document.ts';
 import { quoteIdent, settingsFromUrl } from '../../src/db/connection.ts';
 import { freePort } from '../../src/db/embedded-provider.ts';
 import { dropDatabase } from '../../src/db/sandbox.ts';
@@ -17,6 +17,7 @@ import { invariantText } from '../../src/rules/predicate.ts';
 import onePendingRequest from '../../specs/one-pending-request.ts';
 import onePrimaryProvider from '../../specs/one-primary-provider.ts';
 import superAdminTenant from '../../specs/super-admin-tenant.ts';
+import orderStatusTransitions from '../../specs/order-status-transitions.ts';
 import { pgconform } from '../cli-run.ts';
 import { testServers } from '../servers.ts';
 
@@ -329,6 +330,15 @@ describe.each(testServers())('auditDatabase on the $name server', ({ url }) => {
     const onPath = await auditDatabase(settingsFromUrl(db.adminUrl), [onePrimaryProvider], { searchPath: ['app', 'public'] });
     const found = byId(onPath, 'one-primary-provider');
     expect(found.status === 'violated' && [found.offending, found.rows[0]!.key]).toEqual([1, { organization_id: org, patient_id: patient }]);
+  });
+
+  it('does not audit a rule about changes: the data at rest does not show them, and the exit code ignores it', async () => {
+    const db = await createDatabase(url);
+    const result = await auditDatabase(settingsFromUrl(db.adminUrl), [orderStatusTransitions]);
+    const audit = byId(result, 'order-status-transitions');
+    expect(audit.status === 'not-applicable' && audit.reason).toMatch(/row changes/);
+    expect(auditExitCode(result)).toBe(0);
+    expect(auditDocumentSchema.parse(toAuditDocument(result, { version: 'test' })).rules[0]!.status).toBe('not-applicable');
   });
 });
 
