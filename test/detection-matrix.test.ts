@@ -7,15 +7,18 @@ import type { StartedServer } from '../src/db/provider.ts';
 import { UrlProvider } from '../src/db/url-provider.ts';
 import { runOnServer } from '../src/engine/run.ts';
 import { defaultSpecsDir, loadSpecs } from '../src/spec/loader.ts';
-import { expectedVerdict, readFixtures } from '../src/spec/fixture.ts';
+import { expectedVerdict, readFixtures, statedLevels } from '../src/spec/fixture.ts';
 import { testServers } from './servers.ts';
 
 const specs = await loadSpecs([], defaultSpecsDir());
+// READ COMMITTED for every fixture, and each other level whose verdict its header states (`-- expect@serializable: pass`).
 const rows = specs.flatMap((spec) =>
-  readFixtures(spec.fixtures!).flatMap((fixture) => {
-    const verdict = expectedVerdict(fixture, spec.rule.id);
-    return verdict ? [{ spec, fixture, verdict }] : [];
-  }),
+  readFixtures(spec.fixtures!).flatMap((fixture) =>
+    (['read-committed', ...statedLevels(fixture)] as const).flatMap((level) => {
+      const verdict = expectedVerdict(fixture, spec.rule.id, level);
+      return verdict ? [{ spec, fixture, verdict, level }] : [];
+    }),
+  ),
 );
 
 describe.each(testServers())('detection matrix on the $name server', ({ url }) => {
@@ -29,11 +32,11 @@ describe.each(testServers())('detection matrix on the $name server', ({ url }) =
     for (const spec of specs) expect(rows.filter((r) => r.spec === spec).length, spec.rule.id).toBeGreaterThanOrEqual(5);
   });
 
-  it.concurrent.each(rows.map((r) => [`${r.spec.rule.id} × ${r.fixture.name} → ${r.verdict}`, r] as const))('%s', async (_, { spec, fixture, verdict }) => {
+  it.concurrent.each(rows.map((r) => [`${r.spec.rule.id} × ${r.fixture.name}${r.level === 'read-committed' ? '' : ` @${r.level}`} → ${r.verdict}`, r] as const))('%s', async (_, { spec, fixture, verdict, level }) => {
     const result = await runOnServer(server, {
       specs: [spec],
       schema: [fixture.file],
-      isolation: ['read-committed'],
+      isolation: [level],
       // A failing fixture stops at its first failure; the larger budget only costs when it escapes.
       runs: verdict === 'pass' ? 200 : 500,
       seed: 1,

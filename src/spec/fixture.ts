@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { IsolationLevel } from '../engine/scenario.ts';
 import type { VerdictKind } from '../engine/verdict.ts';
 import { KitError } from '../errors/kit-error.ts';
 
@@ -11,8 +12,10 @@ export interface Fixture {
   readonly file: string;
   readonly name: string;
   readonly kind: FixtureKind;
-  /** Expected verdict per rule id; "*" for every rule of the folder. */
+  /** Expected verdict per rule id at READ COMMITTED; "*" for every rule of the folder. */
   readonly expect: Readonly<Record<string, VerdictKind>>;
+  /** Where another isolation level gets another verdict (`-- expect@repeatable-read: violation`): a lock-then-check trigger holds at READ COMMITTED only. */
+  readonly atLevel: Readonly<Partial<Record<IsolationLevel, VerdictKind>>>;
   readonly why: string;
   /** `-- needs: concurrency`: only overlapping sessions break the rule (the benchmark measures how often a race is found). */
   readonly concurrency: boolean;
@@ -37,6 +40,7 @@ export function readFixtures(dir: string): Fixture[] {
 /** Reads `-- expect: v` or `-- expect <rule-id>: v`, `-- why: …` and `-- needs: concurrency` from the top of a fixture. */
 export function parseFixture(file: string, kind: FixtureKind): Fixture {
   const expect: Record<string, VerdictKind> = {};
+  const atLevel: Partial<Record<IsolationLevel, VerdictKind>> = {};
   let why = '';
   let concurrency = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -50,15 +54,25 @@ export function parseFixture(file: string, kind: FixtureKind): Fixture {
       if (!VERDICTS.has(verdict)) throw new KitError('spec', `unknown expected verdict "${verdict}"`, { where: file, fix: 'use pass, violation or over-restrictive' });
       expect[match[1] ?? '*'] = verdict;
     }
+    const level = /^--\s*expect@(read-committed|repeatable-read|serializable)\s*:\s*([\w-]+)/.exec(line);
+    if (level) {
+      if (!VERDICTS.has(level[2] as VerdictKind)) throw new KitError('spec', `unknown expected verdict "${level[2]}"`, { where: file, fix: 'use pass, violation or over-restrictive' });
+      atLevel[level[1] as IsolationLevel] = level[2] as VerdictKind;
+    }
     const reason = /^--\s*why\s*:\s*(.*)$/.exec(line);
     if (reason) why = reason[1]!;
     if (/^--\s*needs\s*:\s*concurrency\b/.test(line)) concurrency = true;
   }
   const name = kind === 'reference' || kind === 'seed' ? kind : `${kind}s/${basename(file, '.sql')}`;
-  return { file, name, kind, expect, why, concurrency };
+  return { file, name, kind, expect, atLevel, why, concurrency };
 }
 
-/** The verdict a fixture demands of a rule, if it names one. */
-export function expectedVerdict(fixture: Fixture, ruleId: string): VerdictKind | undefined {
-  return fixture.expect[ruleId] ?? fixture.expect['*'];
+/** The verdict a fixture demands of a rule at an isolation level (READ COMMITTED unless given), if it names one. */
+export function expectedVerdict(fixture: Fixture, ruleId: string, level: IsolationLevel = 'read-committed'): VerdictKind | undefined {
+  return (level === 'read-committed' ? undefined : fixture.atLevel[level]) ?? fixture.expect[ruleId] ?? fixture.expect['*'];
+}
+
+/** The levels besides READ COMMITTED a fixture states a verdict for. */
+export function statedLevels(fixture: Fixture): IsolationLevel[] {
+  return (Object.keys(fixture.atLevel) as IsolationLevel[]).filter((level) => level !== 'read-committed');
 }
