@@ -189,7 +189,8 @@ export class DatabaseModel {
           continue;
         }
         await this.client.query('SAVEPOINT pgconform_first');
-        const conflict = (await this.holds(first)) !== false && (await this.holds(second)) === false;
+        // A second the copy refuses outright (a duplicate primary key) is no conflict of the rule.
+        const conflict = (await this.holds(first)) !== false && (await this.attempt(second)) === 'breaks';
         await this.client.query('ROLLBACK TO SAVEPOINT pgconform_first');
         if (conflict) found.push({ prefix, first, second });
       }
@@ -199,17 +200,23 @@ export class DatabaseModel {
 
   /** Applies `op` in the open transaction: the rows it changed when the copy accepts it and the rule holds after it, else false (a refusal is rolled back). */
   private async holds(op: Operation): Promise<number | false> {
+    const outcome = await this.attempt(op);
+    return typeof outcome === 'number' ? outcome : false;
+  }
+
+  /** Applies `op`: the rows it changed when the rule holds after it, 'breaks' when the copy takes it and the rule breaks, 'refused' (rolled back) when the copy refuses it. */
+  private async attempt(op: Operation): Promise<number | 'breaks' | 'refused'> {
     await this.client.query('SAVEPOINT pgconform_op');
     try {
       const statement = this.rule.sql(op);
       const changed = (await this.client.query(statement.text, [...statement.values])).rowCount ?? 0;
       if (this.rule.mustAccept?.(op)) return changed;
       const { rows } = await this.client.query(this.rule.invariant, [...(this.rule.invariantValues ?? [])]);
-      return rows.length === 0 ? changed : false;
+      return rows.length === 0 ? changed : 'breaks';
     } catch (error) {
       if (!isServerError(error)) throw error;
       await this.client.query('ROLLBACK TO SAVEPOINT pgconform_op');
-      return false;
+      return 'refused';
     }
   }
 
