@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Rule } from '../rules/rule.ts';
+import type { Operation, Rule, Value } from '../rules/rule.ts';
 import { isKitError, KitError, type KitErrorKind } from '../errors/kit-error.ts';
 import { InfrastructureFailure, type Execution, type ScenarioExecutor } from './executor.ts';
 import { GapTally, LOST_SHARE, notExercised, type GapCount } from './generator-gap.ts';
@@ -308,17 +308,30 @@ async function racesFor(rule: Rule, executor: ScenarioExecutor, options: CheckOp
   return { pairs, scenarios: raceScenarios(pairs, options.isolation, limit) };
 }
 
-/** Distinct operations the conflict search of the database model looks at. */
-const DATABASE_CANDIDATES = 14;
+/** Distinct operations drawn for the conflict search of the database model (with variants, up to four times as many). */
+const DATABASE_CANDIDATES = 12;
 
-/** Conflicting pairs by the database model, for a rule without a model of its own: a sample the seed picks, one pair per kind first. */
-async function databasePairs(rule: Rule, executor: ScenarioExecutor, seed: number, limit: number): Promise<ConflictPair[]> {
+function distinct(ops: readonly Operation[]): Operation[] {
   const seen = new Set<string>();
-  const candidates = fc.sample(rule.operation, { numRuns: 200, seed }).filter((op) => {
+  return ops.filter((op) => {
     const id = JSON.stringify(op);
     return !seen.has(id) && seen.add(id) !== undefined;
   });
-  const found = await executor.databaseConflicts(candidates.slice(0, DATABASE_CANDIDATES), limit * 8);
+}
+
+/** Conflicting pairs by the database model, for a rule without a model of its own: a sample the seed picks, one pair per kind first. */
+async function databasePairs(rule: Rule, executor: ScenarioExecutor, seed: number, limit: number): Promise<ConflictPair[]> {
+  const sample = fc.sample(rule.operation, { numRuns: 200, seed });
+  // Besides the first distinct operations drawn, variants of the first few with one argument changed to
+  // another value drawn for it: two debits of one account under two entry ids, the likeliest conflicts.
+  const values = new Map<string, Set<Value>>();
+  for (const op of sample) for (const [name, value] of Object.entries(op.args)) values.set(name, (values.get(name) ?? new Set()).add(value));
+  const drawn = distinct(sample).slice(0, DATABASE_CANDIDATES);
+  const variants = drawn.flatMap((op) =>
+    Object.keys(op.args).flatMap((name) => [...(values.get(name) ?? [])].filter((v) => v !== op.args[name]).slice(0, 2).map((v): Operation => ({ kind: op.kind, args: { ...op.args, [name]: v } }))),
+  );
+  const candidates = distinct([...drawn, ...variants]).slice(0, 4 * DATABASE_CANDIDATES);
+  const found = await executor.databaseConflicts(candidates, limit * 8);
   // One pair per pair of kinds first, so that the first races cover every kind of conflict.
   const byKind = new Map<string, ConflictPair[]>();
   for (const pair of found) {
