@@ -108,8 +108,8 @@ interface Overlap {
   readonly where: string | undefined;
 }
 
-/** An exclusion constraint with one && element on a range: no two rows of one scope overlap (drafted here, not as a uniqueness rule). */
-export function overlapOf(facts: CatalogFacts, constraint: CatalogConstraint): Overlap | undefined {
+/** An exclusion constraint with one && element on a range: no two rows of one scope overlap. */
+function overlapOf(facts: CatalogFacts, constraint: CatalogConstraint): Overlap | undefined {
   const table = facts.table(constraint.table);
   const head = /^EXCLUDE USING \w+ \(/.exec(constraint.definition);
   if (!table || !head) return undefined;

@@ -8,7 +8,6 @@ import type { CatalogFacts, ReadCheck } from './catalog-facts.ts';
 import { RowSolver } from './row-solver.ts';
 import { collationSafeValues, domainValues, fillerValue, otherValue, poolNameOf, typeClass, valuesAround } from './column-values.ts';
 import { comparedLiterals, comparedValues, describePredicate, parsePredicate } from './predicate-text.ts';
-import { overlapOf } from './sql-inference.ts';
 import { TODO_POOL, draftReason, type DraftRule, type InitNote, type ProposedRule, type RuleIds } from './proposal.ts';
 import { columnPool, expressionKeyPool, keyColumnPool, passChecks, valuesPassingChecks, withNullValue, type ColumnPool , rowShapeOf, keyBinding, generatedRowsPass, separateUnequalColumns, product } from './table-pools.ts';
 
@@ -42,9 +41,10 @@ export function inferUniqueRules(
   const rules: (ProposedRule | DraftRule)[] = [];
   const notes: InitNote[] = [];
   for (const table of facts.catalog.tables) {
-    // An exclusion on overlapping ranges is no uniqueness: the SQL-template draft states it (sql-inference.ts).
-    const overlaps = new Set(facts.constraintsOf(table, 'x').filter((c) => overlapOf(facts, c)).map((c) => c.name));
-    const sources = facts.indexesOf(table).filter((index) => !index.primary && !consumed.has(index.name) && (index.unique || isExclusion(facts, index)) && !overlaps.has(index.constraint ?? ''));
+    // An exclusion on overlapping ranges stays a source here although no uniqueness rule can state it: a rule
+    // of the table's other keys would see its rows refused by it on columns it names (the SQL-template draft
+    // of sql-inference.ts states the overlap itself).
+    const sources = facts.indexesOf(table).filter((index) => !index.primary && !consumed.has(index.name) && (index.unique || isExclusion(facts, index)));
     const primary = primaryKeyScope(facts, table);
     if (primary && limited.has(table)) {
       notes.push({ about: `table ${table.name}`, message: `its ${primary.object} is exercised by the at-most-one-child rule of its trigger (a second row with the same key is rejected there); no rule of its own` });
