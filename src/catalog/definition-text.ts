@@ -208,3 +208,6 @@ export function splitCommas(list: string): string[] {
   }
   return [...parts, current];
 }
+
+/** A table name as SQL writes it, schema-qualified or not, each part quoted or bare (one capture group). */
+export const TABLE_NAME = String.raw`((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)`;

@@ -1,4 +1,4 @@
-import { splitCommas } from '../catalog/definition-text.ts';
+import { splitCommas, TABLE_NAME } from '../catalog/definition-text.ts';
 import fc from 'fast-check';
 import { KitError } from '../errors/kit-error.ts';
 import { positional } from './named-parameters.ts';
@@ -10,6 +10,10 @@ import { transitionInvariant, type TransitionCheck } from './transition-log.ts';
 
 /** Where an operation's parameter draws its values: a pool, or a grid of time slots (`:name.start`, `:name.end`). */
 export type SqlParameter = Pool | TimeSlots;
+
+function isTimeSlots(parameter: SqlParameter): parameter is TimeSlots {
+  return 'kind' in parameter && parameter.kind === 'time-slots';
+}
 
 /** One operation of a SQL rule: a single statement with named parameters. */
 export interface SqlOperation {
@@ -110,7 +114,7 @@ function compile(config: SqlRuleConfig, op: SqlOperation): CompiledOperation {
       throw new KitError('spec', `rule ${config.id}, operation ${op.name}: parameter :${name} has no pool`, { fix: `add ${name} to parameters, or correct the name (known: ${Object.keys(config.parameters).join(', ') || 'none'})` });
     }
     const parameter = config.parameters[name]!;
-    const slots = 'kind' in parameter && parameter.kind === 'time-slots';
+    const slots = isTimeSlots(parameter);
     if (slots !== names.some((n) => n.startsWith(`${name}.`))) {
       throw new KitError('spec', `rule ${config.id}, operation ${op.name}: ${slots ? `the time slots ${name} are used as :${name}.start and :${name}.end` : `:${name} is a plain parameter, not an interval`}`, {
         fix: slots ? `write :${name}.start and :${name}.end` : `write :${name}`,
@@ -119,7 +123,7 @@ function compile(config: SqlRuleConfig, op: SqlOperation): CompiledOperation {
   }
   const parts = used.map((name) => {
     const parameter = config.parameters[name]!;
-    return 'kind' in parameter && parameter.kind === 'time-slots' ? slotsArbitrary(parameter, name) : poolArbitrary(parameter as Pool).map((value) => ({ [name]: value }));
+    return isTimeSlots(parameter) ? slotsArbitrary(parameter, name) : poolArbitrary(parameter).map((value) => ({ [name]: value }));
   });
   const arbitrary = (parts.length === 0 ? fc.constant([] as Record<string, Value>[]) : fc.tuple(...parts)).map(
     (args): Operation => ({ kind: op.name, args: Object.assign({}, ...args) as Record<string, Value> }),
@@ -150,15 +154,14 @@ function describeOperation(config: SqlRuleConfig, op: SqlOperation, operation: O
   const label = (name: string): string => {
     const parameter = config.parameters[name];
     if (!parameter) return `{${name}}`;
-    if ('kind' in parameter && parameter.kind === 'time-slots') return slotsLabel(parameter, operation.args[`${name}.start`] ?? null, operation.args[`${name}.end`] ?? null);
-    return (parameter as Pool).label(operation.args[name] ?? null);
+    if (isTimeSlots(parameter)) return slotsLabel(parameter, operation.args[`${name}.start`] ?? null, operation.args[`${name}.end`] ?? null);
+    return parameter.label(operation.args[name] ?? null);
   };
   if (op.describe) return op.describe.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => label(name));
   const names = [...new Set(Object.keys(operation.args).map(baseName))];
   return `${op.name} ${names.map((name) => `${name}=${label(name)}`).join(' ')}`.trim();
 }
 
-const TABLE_NAME = String.raw`((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)`;
 
 /** The tables SQL texts name after FROM, JOIN, INTO and UPDATE, in order of first mention. */
 function tablesIn(texts: readonly string[]): string[] {
@@ -204,9 +207,9 @@ function referencesOf(config: SqlRuleConfig, tables: readonly string[]): RuleRef
   const references: RuleReference[] = tables.map((table) => ({ key: 'tables', table }));
   const written = config.operations.flatMap(writtenColumns);
   for (const w of written) {
-    const parameter = config.parameters[w.parameter.replace(/\.(start|end)$/, '')];
+    const parameter = config.parameters[baseName(w.parameter)];
     if (!parameter || !tables.includes(w.table)) continue;
-    const values = 'kind' in parameter && parameter.kind === 'time-slots' ? parameter.boundaries : (parameter as Pool).values;
+    const values = isTimeSlots(parameter) ? parameter.boundaries : parameter.values;
     references.push({ key: `perRow.${w.parameter}`, table: w.table, column: w.column, values });
   }
   const about = config.columns ?? defaultAbout(config, written);

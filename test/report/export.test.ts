@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rule } from '../../src/rules/rule.ts';
 import { invariantText } from '../../src/rules/predicate.ts';
@@ -15,7 +13,7 @@ import { inlineParams, toIsolationSpec } from '../../src/report/export-isolation
 import { toVitestRegression } from '../../src/report/export-vitest.ts';
 import type { ReportDocument } from '../../src/report/report-document.ts';
 import { loadSpecFile } from '../../src/spec/loader.ts';
-import { isolationTester } from '../isolation-tester.ts';
+import { isolationTester, runIsolationSpec } from '../isolation-tester.ts';
 import { LOCAL_URL, RACE_SQL, WAIT_SQL, localServerReachable, realRuns, removeScratch, type RealRuns } from './real-runs.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,21 +24,6 @@ function counterexampleOf(document: ReportDocument) {
   return document.rules[0]!.checks.find((check) => check.counterexample)!.counterexample!;
 }
 
-/** Runs `body` with a throwaway database (pgconform_ prefix, like the kit's own) and drops it afterwards. */
-async function withDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
-  const name = `pgconform_export_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: LOCAL_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(LOCAL_URL);
-    url.pathname = `/${name}`;
-    return await body(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-    await admin.end();
-  }
-}
 
 const reachable = await localServerReachable();
 const tester = isolationTester();
@@ -79,15 +62,8 @@ describe.skipIf(!reachable)('exports of real counterexamples', () => {
     for (const [document, schema] of [[runs.race, RACE_SQL], [runs.waited, WAIT_SQL]] as const) {
       const c = counterexampleOf(document);
       const spec = toIsolationSpec(c, { schema, setup: rule.setup, invariant: invariantText(rule) });
-      const output = await withDatabase(async (url) => {
-        const child = execFile(tester!, [url], { timeout: 60_000 });
-        child.stdin!.end(spec);
-        let stdout = '';
-        child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-        expect(code, stdout).toBe(0);
-        return stdout;
-      });
+      const { code, output } = await runIsolationSpec(LOCAL_URL, tester!, spec);
+      expect(code, output).toBe(0);
       expect(output).toContain('starting permutation:');
       expect(output).toMatch(/pending requests\|.*\| {3}2\|/);
       expect(output).not.toMatch(/^ERROR:/m);

@@ -1,12 +1,9 @@
 // The SQL-driven rule template: named parameters, validation, configuration, and on real PostgreSQL the
 // database as the only reference model, rules about changes, and races that shrink to two sessions and
 // replay in PostgreSQL's own isolationtester.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindRule } from '../../src/config/rule-binding.ts';
 import type { StartedServer } from '../../src/db/provider.ts';
@@ -21,7 +18,7 @@ import type { Rule } from '../../src/rules/rule.ts';
 import { sqlRule } from '../../src/rules/sql-rule.ts';
 import { replaySetup } from '../../src/rules/transition-log.ts';
 import { loadSpecFile } from '../../src/spec/loader.ts';
-import { isolationTester } from '../isolation-tester.ts';
+import { isolationTester, runIsolationSpec } from '../isolation-tester.ts';
 import { testServers } from '../servers.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -99,26 +96,6 @@ describe('a SQL rule as written', () => {
 });
 
 
-/** Runs an isolation spec in a throwaway database of the server (pgconform_ prefix, dropped afterwards). */
-async function isolationRun(url: string, tester: string, spec: string): Promise<{ code: number | null; output: string }> {
-  const name = `pgconform_iso_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    const child = execFile(tester, [target.toString()], { timeout: 60_000 });
-    child.stdin!.end(spec);
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    return { code, output };
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-    await admin.end();
-  }
-}
 
 const RACES = [
   { rule: 'comment-count-matches', mutant: 'mutants/recount-trigger-without-lock.sql' },
@@ -149,7 +126,7 @@ describe('SQL rules on a real server', () => {
     if (!tester) return;
     const ruleOf = await spec(rule);
     const isolation = toIsolationSpec(counterexample, { schema: await readFile(fixture(rule, mutant), 'utf8'), setup: replaySetup(ruleOf), invariant: invariantText(ruleOf) });
-    const { code, output } = await isolationRun(server0!.url, tester, isolation);
+    const { code, output } = await runIsolationSpec(server0!.url, tester, isolation);
     expect(code, output).toBe(0);
     // The invariant is the last step: a row under its header is the broken rule.
     const afterInvariant = output.slice(output.lastIndexOf('step invariant'));
